@@ -1,0 +1,21 @@
+//! The report schema and the rules that the pool (`worker`), the JDC side
+//! (`reporter`) and the `inspector` share. Plain Rust: no `worker` or browser
+//! types, so every rule is unit-tested natively, once.
+//!
+//! - [`report`]: the schema v1 types, exactly as they travel as JSON.
+//! - [`validate`]: turns untrusted JSON into a [`Report`], naming the field
+//!   and the problem when it cannot.
+//! - [`vendor`]: which `userAgent` a report renames `jd-client/sv2` rows to.
+//! - [`identity`]: how a `jdcUserIdentity` maps to the pool's `address`.
+//! - [`limits`]: the protocol's timings and the size limits, defined once.
+
+pub mod identity;
+pub mod limits;
+pub mod report;
+pub mod validate;
+pub mod vendor;
+
+pub use identity::address_of;
+pub use report::{Miner, Report, SCHEMA_VERSION};
+pub use validate::{parse_report, validate_report, ReportError};
+pub use vendor::{majority_vendor, sanitize_vendor, user_agent_for, JDC_USER_AGENT};

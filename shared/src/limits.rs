@@ -1,0 +1,33 @@
+//! Protocol timings and input limits, each defined once and shared by the
+//! pool, the reporter and the inspector.
+
+/// A JDC sends a report every this many seconds.
+pub const REPORT_INTERVAL_SECS: u64 = 60;
+
+/// The pool keeps a JDC's latest report this long after receiving it: five
+/// missed reports' worth, so one lost POST never hides a live JDC.
+pub const REPORT_TTL_SECS: u64 = 300;
+
+/// A JDC whose last report is older than this (one and a half intervals) has
+/// missed a report: the inspector shows it as stale until it expires.
+pub const STALE_AFTER_SECS: u64 = 90;
+
+/// Longest `jdcUserIdentity`, in bytes. Bitcoin addresses are at most 90
+/// characters; the rest leaves room for a `.worker` suffix. It is also part of
+/// a Workers KV key, which may not exceed 512 bytes.
+pub const MAX_IDENTITY_LEN: usize = 256;
+
+/// Longest miner string field, in bytes: SV2 sends these as `STR0_255`.
+pub const MAX_FIELD_LEN: usize = 255;
+
+/// Longest timestamp string, in bytes (RFC 3339 with nanoseconds and an offset
+/// is 35).
+pub const MAX_TIMESTAMP_LEN: usize = 64;
+
+/// Most miners one report may carry. A JDC in front of a large translator
+/// proxy can serve thousands of SV1 devices; beyond this a report is abuse.
+pub const MAX_MINERS: usize = 5_000;
+
+/// Longest vendor name that reaches the database, in characters, before the
+/// `/sv2` suffix.
+pub const MAX_VENDOR_LEN: usize = 32;

@@ -1,0 +1,51 @@
+//! Schema v1 of a downstream report, field for field as in the protocol
+//! (`camelCase` on the wire).
+
+use serde::{Deserialize, Serialize};
+
+/// The only schema version this crate understands.
+pub const SCHEMA_VERSION: u64 = 1;
+
+/// One report: the miners connected to a JDC at `timestamp`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Report {
+    /// Always [`SCHEMA_VERSION`].
+    pub schema_version: u64,
+    /// The `user_identity` the JDC connects to the pool with; its part before
+    /// the first `.` is the pool's `address` (see [`crate::address_of`]).
+    pub jdc_user_identity: String,
+    /// When the JDC built the report (RFC 3339). Kept as sent, so a stored
+    /// report reads back byte for byte.
+    pub timestamp: String,
+    /// The miners connected right now; may be empty.
+    pub miners: Vec<Miner>,
+}
+
+/// One downstream device, as the JDC learnt it from `SetupConnection` and the
+/// channel it opened.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Miner {
+    /// `SetupConnection.vendor`; may be empty.
+    pub vendor: String,
+    /// `SetupConnection.hardware_version`; may be empty.
+    pub hardware_version: String,
+    /// `SetupConnection.firmware`; may be empty.
+    pub firmware: String,
+    /// `SetupConnection.device_id`; may be empty.
+    pub device_id: String,
+    /// Self-reported hash rate in H/s from the channel open message.
+    pub nominal_hash_rate: f64,
+    /// The worker identity the channel was opened with.
+    pub user_identity: String,
+    /// When the miner connected to the JDC (RFC 3339).
+    pub connected_at: String,
+}
+
+impl Report {
+    /// Sum of the miners' nominal hash rates, in H/s.
+    pub fn total_hash_rate(&self) -> f64 {
+        self.miners.iter().map(|m| m.nominal_hash_rate).sum()
+    }
+}
