@@ -16,6 +16,6 @@ pub mod validate;
 pub mod vendor;
 
 pub use identity::address_of;
-pub use report::{Miner, Report, SCHEMA_VERSION};
+pub use report::{Miner, Report, StoredReport, SCHEMA_VERSION};
 pub use validate::{parse_report, validate_report, ReportError};
 pub use vendor::{majority_vendor, sanitize_vendor, user_agent_for, JDC_USER_AGENT};

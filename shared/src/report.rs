@@ -49,3 +49,20 @@ impl Report {
         self.miners.iter().map(|m| m.nominal_hash_rate).sum()
     }
 }
+
+/// A report as the pool keeps it and serves it back: the report as received,
+/// plus what the pool derived from it. Serialises flat, so each stored report
+/// is still a schema v1 report for clients that know nothing more.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct StoredReport {
+    #[serde(flatten)]
+    pub report: Report,
+    /// When the pool received it (RFC 3339, UTC).
+    pub received_at: String,
+    /// When the pool forgets it unless a newer report arrives (RFC 3339, UTC).
+    pub expires_at: String,
+    /// The `userAgent` this report renames `jd-client/sv2` rows to; `null`
+    /// when no miner names a vendor.
+    pub user_agent: Option<String>,
+}

