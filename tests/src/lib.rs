@@ -225,6 +225,23 @@ impl Worker {
         text
     }
 
+    /// The log so far once it contains `needle`, waiting up to ten seconds:
+    /// wrangler relays the Worker's console output asynchronously.
+    pub fn log_containing(&self, needle: &str) -> String {
+        let deadline = Instant::now() + Duration::from_secs(10);
+        loop {
+            let text = self.log_text();
+            if text.contains(needle) {
+                return text;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "the log never showed {needle:?}:\n{text}"
+            );
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
+
     /// `http://127.0.0.1:PORT`.
     pub fn base_url(&self) -> String {
         format!("http://127.0.0.1:{}", self.port)
