@@ -6,7 +6,9 @@
 /// The pool-side `address` of a `jdcUserIdentity`: everything before the first
 /// `.`, or the whole identity when it has none.
 pub fn address_of(identity: &str) -> &str {
-    identity.split_once('.').map_or(identity, |(address, _)| address)
+    identity
+        .split_once('.')
+        .map_or(identity, |(address, _)| address)
 }
 
 #[cfg(test)]

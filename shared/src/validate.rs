@@ -308,7 +308,10 @@ mod tests {
         let report = parse(&valid()).unwrap();
         assert_eq!(report.jdc_user_identity, "bc1qexample.jdc1");
         assert_eq!(report.miners[0].nominal_hash_rate, 1e12);
-        assert_eq!(report.miners[0].connected_at, "2026-02-15T11:30:00.123+01:00");
+        assert_eq!(
+            report.miners[0].connected_at,
+            "2026-02-15T11:30:00.123+01:00"
+        );
     }
 
     #[test]
@@ -317,7 +320,13 @@ mod tests {
         v["miners"] = json!([]);
         assert!(parse(&v).unwrap().miners.is_empty());
         let mut v = valid();
-        for key in ["vendor", "hardwareVersion", "firmware", "deviceId", "userIdentity"] {
+        for key in [
+            "vendor",
+            "hardwareVersion",
+            "firmware",
+            "deviceId",
+            "userIdentity",
+        ] {
             v["miners"][0][key] = json!("");
         }
         assert!(parse(&v).is_ok());
@@ -326,12 +335,19 @@ mod tests {
     #[test]
     fn hash_rates_as_huge_integers_and_floats_are_valid() {
         // As JSON text: an integer above u64::MAX cannot be built with json!.
-        for rate in ["0", "1e20", "100000000000000000000", "1.5e12", "13500000000000.0"] {
-            let body = valid()
-                .to_string()
-                .replace("1000000000000", rate);
+        for rate in [
+            "0",
+            "1e20",
+            "100000000000000000000",
+            "1.5e12",
+            "13500000000000.0",
+        ] {
+            let body = valid().to_string().replace("1000000000000", rate);
             let report = parse_report(body.as_bytes()).unwrap_or_else(|e| panic!("{rate}: {e}"));
-            assert_eq!(report.miners[0].nominal_hash_rate, rate.parse::<f64>().unwrap());
+            assert_eq!(
+                report.miners[0].nominal_hash_rate,
+                rate.parse::<f64>().unwrap()
+            );
         }
     }
 
@@ -347,29 +363,119 @@ mod tests {
     fn bad_fields_are_named() {
         type Edit = fn(&mut Value);
         let cases: &[(Edit, &str, &str)] = &[
-            (|v| v["schemaVersion"] = json!(2), "schemaVersion", "unsupported schemaVersion 2"),
-            (|v| v["schemaVersion"] = json!("1"), "schemaVersion", "expected the integer 1"),
-            (|v| v["schemaVersion"] = json!(1.5), "schemaVersion", "expected the integer 1"),
-            (|v| { v.as_object_mut().unwrap().remove("schemaVersion"); }, "schemaVersion", "required"),
-            (|v| { v.as_object_mut().unwrap().remove("jdcUserIdentity"); }, "jdcUserIdentity", "required"),
-            (|v| v["jdcUserIdentity"] = json!(""), "jdcUserIdentity", "must not be empty"),
-            (|v| v["jdcUserIdentity"] = json!(42), "jdcUserIdentity", "expected a string"),
-            (|v| v["jdcUserIdentity"] = json!("bc1q x"), "jdcUserIdentity", "whitespace"),
-            (|v| v["jdcUserIdentity"] = json!("a".repeat(257)), "jdcUserIdentity", "at most 256"),
-            (|v| v["timestamp"] = json!("yesterday"), "timestamp", "RFC 3339"),
-            (|v| v["timestamp"] = json!("2026-02-15"), "timestamp", "RFC 3339"),
-            (|v| v["timestamp"] = json!(1739620800), "timestamp", "expected a string"),
+            (
+                |v| v["schemaVersion"] = json!(2),
+                "schemaVersion",
+                "unsupported schemaVersion 2",
+            ),
+            (
+                |v| v["schemaVersion"] = json!("1"),
+                "schemaVersion",
+                "expected the integer 1",
+            ),
+            (
+                |v| v["schemaVersion"] = json!(1.5),
+                "schemaVersion",
+                "expected the integer 1",
+            ),
+            (
+                |v| {
+                    v.as_object_mut().unwrap().remove("schemaVersion");
+                },
+                "schemaVersion",
+                "required",
+            ),
+            (
+                |v| {
+                    v.as_object_mut().unwrap().remove("jdcUserIdentity");
+                },
+                "jdcUserIdentity",
+                "required",
+            ),
+            (
+                |v| v["jdcUserIdentity"] = json!(""),
+                "jdcUserIdentity",
+                "must not be empty",
+            ),
+            (
+                |v| v["jdcUserIdentity"] = json!(42),
+                "jdcUserIdentity",
+                "expected a string",
+            ),
+            (
+                |v| v["jdcUserIdentity"] = json!("bc1q x"),
+                "jdcUserIdentity",
+                "whitespace",
+            ),
+            (
+                |v| v["jdcUserIdentity"] = json!("a".repeat(257)),
+                "jdcUserIdentity",
+                "at most 256",
+            ),
+            (
+                |v| v["timestamp"] = json!("yesterday"),
+                "timestamp",
+                "RFC 3339",
+            ),
+            (
+                |v| v["timestamp"] = json!("2026-02-15"),
+                "timestamp",
+                "RFC 3339",
+            ),
+            (
+                |v| v["timestamp"] = json!(1739620800),
+                "timestamp",
+                "expected a string",
+            ),
             (|v| v["miners"] = json!({}), "miners", "expected an array"),
             (|v| v["miners"] = json!(null), "miners", "expected an array"),
-            (|v| v["miners"][0] = json!("bitaxe"), "miners[0]", "expected an object"),
-            (|v| v["miners"][0]["vendor"] = json!(null), "miners[0].vendor", "expected a string"),
-            (|v| { v["miners"][0].as_object_mut().unwrap().remove("deviceId"); }, "miners[0].deviceId", "required"),
-            (|v| v["miners"][0]["firmware"] = json!("x".repeat(256)), "miners[0].firmware", "at most 255"),
-            (|v| v["miners"][0]["vendor"] = json!("bit\u{0}axe"), "miners[0].vendor", "control"),
-            (|v| v["miners"][0]["nominalHashRate"] = json!(-1), "miners[0].nominalHashRate", ">= 0"),
-            (|v| v["miners"][0]["nominalHashRate"] = json!("1e12"), "miners[0].nominalHashRate", "expected a number"),
-            (|v| v["miners"][0]["connectedAt"] = json!(""), "miners[0].connectedAt", "RFC 3339"),
-            (|v| v["miners"][0]["userIdentity"] = json!(["a"]), "miners[0].userIdentity", "expected a string"),
+            (
+                |v| v["miners"][0] = json!("bitaxe"),
+                "miners[0]",
+                "expected an object",
+            ),
+            (
+                |v| v["miners"][0]["vendor"] = json!(null),
+                "miners[0].vendor",
+                "expected a string",
+            ),
+            (
+                |v| {
+                    v["miners"][0].as_object_mut().unwrap().remove("deviceId");
+                },
+                "miners[0].deviceId",
+                "required",
+            ),
+            (
+                |v| v["miners"][0]["firmware"] = json!("x".repeat(256)),
+                "miners[0].firmware",
+                "at most 255",
+            ),
+            (
+                |v| v["miners"][0]["vendor"] = json!("bit\u{0}axe"),
+                "miners[0].vendor",
+                "control",
+            ),
+            (
+                |v| v["miners"][0]["nominalHashRate"] = json!(-1),
+                "miners[0].nominalHashRate",
+                ">= 0",
+            ),
+            (
+                |v| v["miners"][0]["nominalHashRate"] = json!("1e12"),
+                "miners[0].nominalHashRate",
+                "expected a number",
+            ),
+            (
+                |v| v["miners"][0]["connectedAt"] = json!(""),
+                "miners[0].connectedAt",
+                "RFC 3339",
+            ),
+            (
+                |v| v["miners"][0]["userIdentity"] = json!(["a"]),
+                "miners[0].userIdentity",
+                "expected a string",
+            ),
         ];
         for (edit, field, problem) in cases {
             rejects(edit, field, problem);
@@ -389,9 +495,15 @@ mod tests {
 
     #[test]
     fn a_body_that_is_not_an_object_or_not_json_is_refused() {
-        assert!(matches!(parse_report(b"{\"schemaVersion\":"), Err(ReportError::Malformed(_))));
+        assert!(matches!(
+            parse_report(b"{\"schemaVersion\":"),
+            Err(ReportError::Malformed(_))
+        ));
         assert!(matches!(parse_report(b""), Err(ReportError::Malformed(_))));
-        assert!(matches!(parse_report(&[0xff, 0xfe]), Err(ReportError::Malformed(_))));
+        assert!(matches!(
+            parse_report(&[0xff, 0xfe]),
+            Err(ReportError::Malformed(_))
+        ));
         assert_eq!(parse_report(b"[]").unwrap_err().field(), Some("body"));
     }
 

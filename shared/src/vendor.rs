@@ -126,7 +126,10 @@ mod tests {
     fn long_vendors_are_cut_without_trailing_space() {
         let long = "A".repeat(31) + " BCDEF";
         assert_eq!(sanitize_vendor(&long).unwrap(), "A".repeat(31));
-        assert_eq!(sanitize_vendor(&"z".repeat(100)).unwrap().len(), MAX_VENDOR_LEN);
+        assert_eq!(
+            sanitize_vendor(&"z".repeat(100)).unwrap().len(),
+            MAX_VENDOR_LEN
+        );
     }
 
     #[test]
@@ -145,7 +148,11 @@ mod tests {
         ];
         for (vendors, want) in cases {
             let miners: Vec<Miner> = vendors.iter().map(|v| miner(v)).collect();
-            assert_eq!(user_agent_for(&miners).as_deref(), *want, "vendors {vendors:?}");
+            assert_eq!(
+                user_agent_for(&miners).as_deref(),
+                *want,
+                "vendors {vendors:?}"
+            );
         }
     }
 }

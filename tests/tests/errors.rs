@@ -8,7 +8,11 @@ const JDC: &str = "bc1qerrors0000000000000000000000000000000001";
 
 fn start() -> Worker {
     Worker::start_with(Options {
-        seed_sql: Some(insert_clients(&[ClientRow::live(JDC, "s1", "jd-client/sv2")])),
+        seed_sql: Some(insert_clients(&[ClientRow::live(
+            JDC,
+            "s1",
+            "jd-client/sv2",
+        )])),
         ..Options::default()
     })
 }
@@ -17,7 +21,11 @@ fn assert_untouched(worker: &Worker) {
     assert!(worker.get_reports().is_empty(), "a report was stored");
     assert!(worker.kv_keys().is_empty(), "KV was written");
     let rows = worker.d1("SELECT userAgent FROM clients");
-    assert_eq!(rows, [json!({"userAgent": "jd-client/sv2"})], "a row was renamed");
+    assert_eq!(
+        rows,
+        [json!({"userAgent": "jd-client/sv2"})],
+        "a row was renamed"
+    );
 }
 
 fn valid() -> Value {
@@ -89,7 +97,10 @@ fn oversized_bodies_wrong_methods_and_unknown_paths() {
 
     let reply = worker.request("GET", "/api/nothing-here", None);
     assert_eq!(reply.status, 404);
-    assert_eq!(reply.json()["detail"], "there is no endpoint at /api/nothing-here");
+    assert_eq!(
+        reply.json()["detail"],
+        "there is no endpoint at /api/nothing-here"
+    );
 
     assert_untouched(&worker);
     // And the server keeps serving valid reports.
@@ -104,11 +115,20 @@ fn a_failing_database_answers_503_and_stores_nothing() {
     assert_eq!(reply.status, 503, "{}", reply.body);
     assert_eq!(reply.content_type, "application/problem+json");
     let problem = reply.json();
-    assert!(problem["detail"].as_str().unwrap().contains("client database"), "{problem}");
+    assert!(
+        problem["detail"]
+            .as_str()
+            .unwrap()
+            .contains("client database"),
+        "{problem}"
+    );
     // The cause is logged, not sent.
     assert!(!reply.body.contains("no such table"), "{}", reply.body);
     let log = worker.log_containing("storage_error");
-    assert!(log.contains("no such table"), "the cause is not logged:\n{log}");
+    assert!(
+        log.contains("no such table"),
+        "the cause is not logged:\n{log}"
+    );
     assert!(worker.get_reports().is_empty());
     assert!(worker.kv_keys().is_empty());
 

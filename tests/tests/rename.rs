@@ -31,7 +31,10 @@ fn rows(worker: &Worker) -> Vec<(String, String, f64, f64)> {
 }
 
 fn user_agents(worker: &Worker) -> Vec<(String, String)> {
-    rows(worker).into_iter().map(|(s, ua, _, _)| (s, ua)).collect()
+    rows(worker)
+        .into_iter()
+        .map(|(s, ua, _, _)| (s, ua))
+        .collect()
 }
 
 fn pairs(expected: &[(&str, &str)]) -> Vec<(String, String)> {
@@ -86,7 +89,10 @@ fn a_report_renames_only_its_own_live_jdc_rows_and_keeps_their_stats() {
     }
     // updatedAt is stamped on the renamed rows only.
     let stamped = worker.d1("SELECT sessionId FROM clients WHERE updatedAt > '2026-11-26T00:00:00.000Z' ORDER BY sessionId");
-    let stamped: Vec<&str> = stamped.iter().map(|r| r["sessionId"].as_str().unwrap()).collect();
+    let stamped: Vec<&str> = stamped
+        .iter()
+        .map(|r| r["sessionId"].as_str().unwrap())
+        .collect();
     assert_eq!(stamped, ["s1", "s2"]);
 
     // One structured log line for the report, with D1's figures.
@@ -114,7 +120,11 @@ fn a_reconnected_session_is_renamed_by_the_next_report_and_a_repeat_changes_noth
     assert_eq!(worker.post_report(&first).json()["renamed"], 0);
 
     // The JDC reconnects: the pool opens a new jd-client/sv2 session.
-    worker.d1(&insert_clients(&[ClientRow::live(JDC, "s2", "jd-client/sv2")]));
+    worker.d1(&insert_clients(&[ClientRow::live(
+        JDC,
+        "s2",
+        "jd-client/sv2",
+    )]));
     let next = worker.post_report(&report(JDC, vec![miner("bitaxe", 1e12, "w1")]));
     assert_eq!(next.json()["renamed"], 1);
     assert_eq!(
@@ -137,7 +147,10 @@ fn identity_suffix_ties_empty_vendors_and_empty_reports() {
     ]);
 
     // `address.worker` reports for `address`.
-    let reply = worker.post_report(&report(&format!("{A}.rig1"), vec![miner("VNish", 1e14, "x")]));
+    let reply = worker.post_report(&report(
+        &format!("{A}.rig1"),
+        vec![miner("VNish", 1e14, "x")],
+    ));
     assert_eq!(reply.json()["userAgent"], "VNish/sv2");
 
     // A tie goes to the vendor listed first.
@@ -153,7 +166,10 @@ fn identity_suffix_ties_empty_vendors_and_empty_reports() {
     assert_eq!(reply.json()["userAgent"], "NerdQAxe++/sv2");
 
     // Miners without a vendor do not vote: nothing to rename to.
-    let reply = worker.post_report(&report(C, vec![miner("", 1e12, "x"), miner("  ", 1e12, "y")]));
+    let reply = worker.post_report(&report(
+        C,
+        vec![miner("", 1e12, "x"), miner("  ", 1e12, "y")],
+    ));
     assert_eq!(reply.status, 200);
     assert_eq!(reply.json()["userAgent"], Value::Null);
     assert_eq!(reply.json()["renamed"], 0);
@@ -192,5 +208,8 @@ fn markup_in_a_vendor_never_reaches_the_database() {
         vec![miner("<img src=x onerror=alert(1)>Bit'axe\"", 1e12, "w")],
     ));
     assert_eq!(reply.status, 200, "{}", reply.body);
-    assert_eq!(user_agents(&worker), pairs(&[("s1", "img srcx onerroralert(1)Bitaxe/sv2")]));
+    assert_eq!(
+        user_agents(&worker),
+        pairs(&[("s1", "img srcx onerroralert(1)Bitaxe/sv2")])
+    );
 }

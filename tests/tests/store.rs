@@ -23,13 +23,21 @@ fn get_returns_the_latest_report_per_jdc_with_its_times() {
         assert_eq!(stored[key], first[key], "{key}");
     }
     assert_eq!(stored["userAgent"], "bitaxe/sv2");
-    let received = chrono::DateTime::parse_from_rfc3339(stored["receivedAt"].as_str().unwrap()).unwrap();
-    let expires = chrono::DateTime::parse_from_rfc3339(stored["expiresAt"].as_str().unwrap()).unwrap();
+    let received =
+        chrono::DateTime::parse_from_rfc3339(stored["receivedAt"].as_str().unwrap()).unwrap();
+    let expires =
+        chrono::DateTime::parse_from_rfc3339(stored["expiresAt"].as_str().unwrap()).unwrap();
     assert_eq!((expires - received).num_seconds(), 300);
     assert!((received.timestamp() - now_secs()).abs() < 60);
 
     // A second report from the same JDC replaces the first.
-    let second = report(JDC, vec![miner("NerdQAxe++", 5e12, "w1"), miner("NerdQAxe++", 5e12, "w2")]);
+    let second = report(
+        JDC,
+        vec![
+            miner("NerdQAxe++", 5e12, "w1"),
+            miner("NerdQAxe++", 5e12, "w2"),
+        ],
+    );
     assert_eq!(worker.post_report(&second).status, 200);
     let reports = worker.get_reports();
     assert_eq!(reports.len(), 1);

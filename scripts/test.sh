@@ -1,0 +1,25 @@
+#!/usr/bin/env bash
+# Runs every check and test: formatting, clippy (native and wasm), unit tests,
+# and the end-to-end tests against the built Worker under wrangler dev
+# (workerd with local KV and D1) and a headless Chromium.
+set -euo pipefail
+source "$(dirname "$0")/env.sh"
+
+bash "$ROOT/scripts/build.sh"
+bash "$ROOT/scripts/setup-browser.sh"
+
+step "Formatting"
+cargo fmt --all -- --check
+
+step "Clippy"
+cargo clippy --workspace --exclude dmr-worker --all-targets -- -D warnings
+cargo clippy -p dmr-worker -p dmr-inspector --target wasm32-unknown-unknown -- -D warnings
+
+step "Building the reporter"
+cargo build -p jdc-reporter
+export JDC_REPORTER_BIN="$ROOT/target/debug/jdc-reporter"
+
+step "Tests (unit, CLI, end-to-end)"
+mkdir -p "$ROOT/test-artifacts"
+# Each end-to-end test starts its own wrangler dev: two at a time on 2 cores.
+cargo test --workspace --exclude dmr-worker -- --test-threads=2
