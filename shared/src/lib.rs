@@ -5,11 +5,13 @@
 //! - [`report`]: the schema v1 types, exactly as they travel as JSON.
 //! - [`validate`]: turns untrusted JSON into a [`Report`], naming the field
 //!   and the problem when it cannot.
+//! - [`json`]: strict JSON reading (no repeated keys, bounded nesting).
 //! - [`vendor`]: which `userAgent` a report renames `jd-client/sv2` rows to.
 //! - [`identity`]: how a `jdcUserIdentity` maps to the pool's `address`.
 //! - [`limits`]: the protocol's timings and the size limits, defined once.
 
 pub mod identity;
+pub mod json;
 pub mod limits;
 pub mod report;
 pub mod validate;

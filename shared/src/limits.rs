@@ -25,9 +25,17 @@ pub const MAX_FIELD_LEN: usize = 255;
 pub const MAX_TIMESTAMP_LEN: usize = 64;
 
 /// Most miners one report may carry. A JDC in front of a large translator
-/// proxy can serve thousands of SV1 devices; beyond this a report is abuse.
-pub const MAX_MINERS: usize = 5_000;
+/// proxy can serve a few thousand SV1 devices; beyond this a report is abuse.
+pub const MAX_MINERS: usize = 2_000;
 
 /// Longest vendor name that reaches the database, in characters, before the
 /// `/sv2` suffix.
 pub const MAX_VENDOR_LEN: usize = 32;
+
+/// Largest report body accepted, in bytes. A report of [`MAX_MINERS`] miners
+/// with every string at its longest (written without escapes) stays under it.
+pub const MAX_BODY_BYTES: usize = 4 * 1024 * 1024;
+
+/// Deepest nesting of arrays and objects accepted in a body. A report needs
+/// three (report, miners, miner); the rest is room for unknown fields.
+pub const MAX_JSON_DEPTH: usize = 16;

@@ -10,13 +10,16 @@ use std::fmt;
 use chrono::DateTime;
 use serde_json::{Map, Value};
 
-use crate::limits::{MAX_FIELD_LEN, MAX_IDENTITY_LEN, MAX_MINERS, MAX_TIMESTAMP_LEN};
+use crate::json::{parse_strict, JsonError};
+use crate::limits::{
+    MAX_FIELD_LEN, MAX_IDENTITY_LEN, MAX_JSON_DEPTH, MAX_MINERS, MAX_TIMESTAMP_LEN,
+};
 use crate::report::{Miner, Report, SCHEMA_VERSION};
 
 /// Why a report was refused.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ReportError {
-    /// The body is not JSON.
+    /// The body is not JSON, or repeats a key within an object.
     Malformed(String),
     /// The body is JSON but `field` breaks the schema.
     Invalid { field: String, problem: String },
@@ -50,10 +53,15 @@ impl fmt::Display for ReportError {
 
 impl std::error::Error for ReportError {}
 
-/// Parses and validates a report body.
+/// Parses and validates a report body: strict JSON ([`parse_strict`]), then
+/// the schema, then the values.
 pub fn parse_report(body: &[u8]) -> Result<Report, ReportError> {
-    let value: Value =
-        serde_json::from_slice(body).map_err(|e| ReportError::Malformed(e.to_string()))?;
+    let value = parse_strict(body, MAX_JSON_DEPTH).map_err(|e| match e {
+        JsonError::Syntax(why) => ReportError::Malformed(why),
+        JsonError::TooDeep { limit } => {
+            ReportError::invalid("body", format!("nests deeper than {limit} levels"))
+        }
+    })?;
     let report = report_from_value(&value)?;
     validate_report(&report)?;
     Ok(report)
@@ -139,12 +147,18 @@ fn check_text(field: &str, value: &str, max: usize) -> Result<(), ReportError> {
 
 fn check_timestamp(field: &str, value: &str) -> Result<(), ReportError> {
     check_text(field, value, MAX_TIMESTAMP_LEN)?;
-    DateTime::parse_from_rfc3339(value).map_err(|e| {
+    let not_rfc3339 = |why: String| {
         ReportError::invalid(
             field,
-            format!("{value:?} is not an RFC 3339 timestamp like 2026-02-15T12:00:00Z ({e})"),
+            format!("{value:?} is not an RFC 3339 timestamp like 2026-02-15T12:00:00Z ({why})"),
         )
-    })?;
+    };
+    DateTime::parse_from_rfc3339(value).map_err(|e| not_rfc3339(e.to_string()))?;
+    // chrono also takes a space for the `T`, which RFC 3339's grammar (and
+    // JSON Schema's date-time) does not.
+    if !matches!(value.as_bytes().get(10), Some(b'T' | b't')) {
+        return Err(not_rfc3339("date and time must be separated by T".into()));
+    }
     Ok(())
 }
 

@@ -87,6 +87,8 @@ pub struct Reply {
     pub status: u16,
     pub content_type: String,
     pub allow: Option<String>,
+    pub retry_after: Option<String>,
+    pub www_authenticate: Option<String>,
     pub body: String,
 }
 
@@ -105,6 +107,9 @@ pub struct Options {
     pub vars: Vec<(String, String)>,
     /// SQL run against D1 after the migrations, before the server starts.
     pub seed_sql: Option<String>,
+    /// A binding of `wrangler.toml` to leave out (`"REPORTS"`), to see the
+    /// Worker cope with a missing store.
+    pub without_binding: Option<&'static str>,
 }
 
 /// The built Worker under `wrangler dev`, with fresh local KV and D1.
@@ -112,6 +117,8 @@ pub struct Worker {
     child: Child,
     port: u16,
     state: TempDir,
+    config: PathBuf,
+    options: Options,
     log: PathBuf,
     agent: ureq::Agent,
 }
@@ -133,61 +140,92 @@ impl Worker {
             .prefix("dmr-e2e-")
             .tempdir()
             .expect("temp state dir");
-        let persist = state.path().to_str().expect("utf-8 temp path").to_owned();
-        run_wrangler(&[
-            "d1",
-            "migrations",
-            "apply",
-            "DB",
-            "--local",
-            "--persist-to",
-            &persist,
-        ]);
-        if let Some(sql) = &options.seed_sql {
-            run_wrangler(&[
-                "d1",
-                "execute",
-                "DB",
-                "--local",
-                "--persist-to",
-                &persist,
-                "--command",
-                sql,
-            ]);
+        let config = state.path().join("wrangler.toml");
+        std::fs::write(&config, test_config(options.without_binding)).expect("test config");
+        let agent = ureq::Agent::config_builder()
+            .http_status_as_error(false)
+            .timeout_global(Some(Duration::from_secs(30)))
+            .build()
+            .new_agent();
+        let placeholder = Command::new("true").spawn().expect("spawn true");
+        let mut worker = Worker {
+            child: placeholder,
+            port: 0,
+            log: state.path().join("wrangler-dev.log"),
+            state,
+            config,
+            options,
+            agent,
+        };
+        if worker.options.without_binding != Some("DB") {
+            worker.wrangler_local(&["d1", "migrations", "apply", "DB"]);
         }
+        if let Some(sql) = worker.options.seed_sql.clone() {
+            worker.wrangler_local(&["d1", "execute", "DB", "--command", &sql]);
+        }
+        worker.spawn();
+        worker
+    }
 
-        let port = free_port();
-        let log = state.path().join("wrangler-dev.log");
-        let log_file = File::create(&log).expect("log file");
+    /// Runs a wrangler subcommand against this Worker's config and local state.
+    fn wrangler_local(&self, args: &[&str]) -> String {
+        let persist = self.state.path().to_str().expect("utf-8 temp path");
+        let config = self.config.to_str().expect("utf-8 temp path");
+        let mut all: Vec<&str> = args.to_vec();
+        all.extend(["--local", "--persist-to", persist, "--config", config]);
+        run_wrangler(&all)
+    }
+
+    /// Starts `wrangler dev` on a fresh port and waits until it answers.
+    fn spawn(&mut self) {
+        self.port = free_port();
+        let log_file = File::options()
+            .create(true)
+            .append(true)
+            .open(&self.log)
+            .expect("log file");
         let mut cmd = wrangler();
         cmd.args(["dev", "--local", "--ip", "127.0.0.1"])
-            .args(["--port", &port.to_string()])
+            .args(["--port", &self.port.to_string()])
             .args(["--inspector-port", &free_port().to_string()])
-            .args(["--persist-to", &persist])
+            .arg("--persist-to")
+            .arg(self.state.path())
+            .arg("--config")
+            .arg(&self.config)
             .args(["--show-interactive-dev-session=false", "--log-level", "log"]);
-        for (name, value) in &options.vars {
+        for (name, value) in &self.options.vars {
             cmd.args(["--var", &format!("{name}:{value}")]);
         }
         // Its own process group, so stopping it stops workerd too.
         cmd.process_group(0)
             .stdout(log_file.try_clone().expect("log file"))
             .stderr(log_file);
-        let child = cmd.spawn().expect("start wrangler dev");
+        self.child = cmd.spawn().expect("start wrangler dev");
+        self.wait_until_ready();
+    }
 
-        let agent = ureq::Agent::config_builder()
-            .http_status_as_error(false)
-            .timeout_global(Some(Duration::from_secs(30)))
-            .build()
-            .new_agent();
-        let mut worker = Worker {
-            child,
-            port,
-            state,
-            log,
-            agent,
-        };
-        worker.wait_until_ready();
-        worker
+    /// Stops the server and starts it again on the same state, as a
+    /// deployment or a crash would.
+    pub fn restart(&mut self) {
+        self.stop();
+        self.spawn();
+    }
+
+    fn stop(&mut self) {
+        let pgid = self.child.id() as libc::pid_t;
+        // SAFETY: signals the process group this harness created; no memory
+        // is shared with it.
+        unsafe { libc::kill(-pgid, libc::SIGTERM) };
+        let deadline = Instant::now() + STOP_TIMEOUT;
+        while Instant::now() < deadline {
+            if let Ok(Some(_)) = self.child.try_wait() {
+                break;
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        // SAFETY: as above; anything still alive in the group is killed.
+        unsafe { libc::kill(-pgid, libc::SIGKILL) };
+        let _ = self.child.wait();
     }
 
     fn wait_until_ready(&mut self) {
@@ -196,14 +234,16 @@ impl Worker {
             if let Some(status) = self.child.try_wait().expect("wrangler status") {
                 panic!("wrangler dev exited ({status}):\n{}", self.log_text());
             }
+            // Any answer means workerd is serving, even a 500 from a test's
+            // deliberately bad setting.
             let ready = self
                 .agent
-                .get(self.url("/api/downstream-report"))
+                .get(self.url("/api/openapi.json"))
                 .config()
                 .timeout_global(Some(Duration::from_secs(2)))
                 .build()
                 .call()
-                .is_ok_and(|r| r.status() == 200);
+                .is_ok();
             if ready {
                 return;
             }
@@ -259,15 +299,27 @@ impl Worker {
 
     /// Sends any request; a non-2xx status is an answer, not an error.
     pub fn request(&self, method: &str, path: &str, body: Option<(&str, &[u8])>) -> Reply {
+        let headers: Vec<(&str, &str)> = body.iter().map(|(ct, _)| ("Content-Type", *ct)).collect();
+        self.request_with(method, path, &headers, body.map(|(_, b)| b))
+    }
+
+    /// Sends a request with `headers` and an optional body.
+    pub fn request_with(
+        &self,
+        method: &str,
+        path: &str,
+        headers: &[(&str, &str)],
+        body: Option<&[u8]>,
+    ) -> Reply {
         let url = self.url(path);
-        let request = ureq::http::Request::builder().method(method).uri(&url);
+        let mut request = ureq::http::Request::builder().method(method).uri(&url);
+        for (name, value) in headers {
+            request = request.header(*name, *value);
+        }
         let result = match body {
-            Some((content_type, bytes)) => self.agent.run(
-                request
-                    .header("Content-Type", content_type)
-                    .body(bytes.to_vec())
-                    .expect("request"),
-            ),
+            Some(bytes) => self
+                .agent
+                .run(request.body(bytes.to_vec()).expect("request")),
             None => self.agent.run(request.body(()).expect("request")),
         };
         let mut response = result.unwrap_or_else(|e| panic!("{method} {url}: {e}"));
@@ -281,14 +333,20 @@ impl Worker {
         let status = response.status().as_u16();
         let content_type = header("content-type").unwrap_or_default();
         let allow = header("allow");
+        let retry_after = header("retry-after");
+        let www_authenticate = header("www-authenticate");
         let body = response
             .body_mut()
+            .with_config()
+            .limit(64 * 1024 * 1024)
             .read_to_string()
             .unwrap_or_else(|e| panic!("{method} {url}: reading body: {e}"));
         Reply {
             status,
             content_type,
             allow,
+            retry_after,
+            www_authenticate,
             body,
         }
     }
@@ -319,18 +377,7 @@ impl Worker {
 
     /// Runs SQL against the Worker's local D1 and returns the result rows.
     pub fn d1(&self, sql: &str) -> Vec<Value> {
-        let persist = self.state.path().to_str().expect("utf-8 path");
-        let out = run_wrangler(&[
-            "d1",
-            "execute",
-            "DB",
-            "--local",
-            "--persist-to",
-            persist,
-            "--json",
-            "--command",
-            sql,
-        ]);
+        let out = self.wrangler_local(&["d1", "execute", "DB", "--json", "--command", sql]);
         let parsed: Value = serde_json::from_str(&out)
             .unwrap_or_else(|e| panic!("d1 execute output is not JSON ({e}): {out}"));
         parsed[0]["results"]
@@ -342,17 +389,7 @@ impl Worker {
     /// The report keys in the Worker's local KV, with their expiration
     /// (seconds since the epoch), as wrangler lists them.
     pub fn kv_keys(&self) -> Vec<Value> {
-        let persist = self.state.path().to_str().expect("utf-8 path");
-        let out = run_wrangler(&[
-            "kv",
-            "key",
-            "list",
-            "--binding",
-            "REPORTS",
-            "--local",
-            "--persist-to",
-            persist,
-        ]);
+        let out = self.wrangler_local(&["kv", "key", "list", "--binding", "REPORTS"]);
         serde_json::from_str::<Vec<Value>>(&out)
             .unwrap_or_else(|e| panic!("kv key list output is not JSON ({e}): {out}"))
     }
@@ -360,21 +397,40 @@ impl Worker {
 
 impl Drop for Worker {
     fn drop(&mut self) {
-        let pgid = self.child.id() as libc::pid_t;
-        // SAFETY: signals the process group this harness created; no memory
-        // is shared with it.
-        unsafe { libc::kill(-pgid, libc::SIGTERM) };
-        let deadline = Instant::now() + STOP_TIMEOUT;
-        while Instant::now() < deadline {
-            if let Ok(Some(_)) = self.child.try_wait() {
-                break;
-            }
-            std::thread::sleep(Duration::from_millis(100));
-        }
-        // SAFETY: as above; anything still alive in the group is killed.
-        unsafe { libc::kill(-pgid, libc::SIGKILL) };
-        let _ = self.child.wait();
+        self.stop();
     }
+}
+
+/// The repository's `wrangler.toml` with absolute paths, so it works from a
+/// temp directory, less the table of `without` if given.
+fn test_config(without: Option<&str>) -> String {
+    let root = repo_root();
+    let original = std::fs::read_to_string(root.join("wrangler.toml")).expect("wrangler.toml");
+    let root = root.to_str().expect("utf-8 repo path");
+    let mut out = String::new();
+    let mut skipping = false;
+    for line in original.lines() {
+        if line.starts_with('[') || line.starts_with('#') || line.trim().is_empty() {
+            skipping = false;
+        }
+        if let Some(binding) = without {
+            if line.trim() == format!("binding = \"{binding}\"") {
+                // Drop the table header already written, then this table.
+                let header = out.trim_end().rfind('\n').map_or(0, |i| i + 1);
+                out.truncate(header);
+                skipping = true;
+            }
+        }
+        if skipping {
+            continue;
+        }
+        let line = line
+            .replace("\"worker/", &format!("\"{root}/worker/"))
+            .replace("\"inspector/", &format!("\"{root}/inspector/"));
+        out.push_str(&line);
+        out.push('\n');
+    }
+    out
 }
 
 /// One seeded client row.

@@ -2,8 +2,8 @@
 //!
 //! Every error is answered as RFC 9457 `application/problem+json`:
 //! `type`, `title`, `status`, `detail`, plus `field` when one field is to
-//! blame and `success: false` for JDCs that only look at that. Storage
-//! failures are logged with their cause and answered with a generic detail.
+//! blame and `success: false` for JDCs that only look at that. Storage and
+//! internal failures are logged with their cause and answered generically.
 
 use dmr_shared::ReportError;
 use serde_json::json;
@@ -16,13 +16,22 @@ pub enum ApiError {
     BadReport(ReportError),
     /// The body is larger than the Worker accepts.
     PayloadTooLarge { limit: usize },
+    /// The body is not declared as JSON.
+    UnsupportedMediaType { found: Option<String> },
+    /// A bearer token is required and missing or wrong.
+    Unauthorized {
+        realm: &'static str,
+        detail: &'static str,
+    },
+    /// Too many requests from this client or identity.
+    RateLimited { retry_after: u32 },
     /// The path exists but not for this method; `allow` lists the methods.
     MethodNotAllowed { allow: &'static str },
     /// No such endpoint.
     NotFound { path: String },
     /// KV or D1 failed; `store` says which, `cause` is logged, not sent.
     Unavailable { store: &'static str, cause: String },
-    /// A bug or a runtime failure outside storage; logged, not sent.
+    /// A bug, a bad setting or a runtime failure outside storage; logged.
     Internal(String),
 }
 
@@ -40,6 +49,9 @@ impl ApiError {
             ApiError::BadReport(ReportError::Malformed(_)) => 400,
             ApiError::BadReport(ReportError::Invalid { .. }) => 422,
             ApiError::PayloadTooLarge { .. } => 413,
+            ApiError::UnsupportedMediaType { .. } => 415,
+            ApiError::Unauthorized { .. } => 401,
+            ApiError::RateLimited { .. } => 429,
             ApiError::MethodNotAllowed { .. } => 405,
             ApiError::NotFound { .. } => 404,
             ApiError::Unavailable { .. } => 503,
@@ -52,6 +64,9 @@ impl ApiError {
             ApiError::BadReport(ReportError::Malformed(_)) => "Malformed JSON",
             ApiError::BadReport(ReportError::Invalid { .. }) => "Invalid report",
             ApiError::PayloadTooLarge { .. } => "Payload too large",
+            ApiError::UnsupportedMediaType { .. } => "Unsupported media type",
+            ApiError::Unauthorized { .. } => "Unauthorized",
+            ApiError::RateLimited { .. } => "Too many requests",
             ApiError::MethodNotAllowed { .. } => "Method not allowed",
             ApiError::NotFound { .. } => "Not found",
             ApiError::Unavailable { .. } => "Storage unavailable",
@@ -65,15 +80,24 @@ impl ApiError {
             ApiError::PayloadTooLarge { limit } => {
                 format!("the body is larger than {limit} bytes")
             }
+            ApiError::UnsupportedMediaType { found } => format!(
+                "the body must be sent as Content-Type: application/json, not {}",
+                found.as_deref().unwrap_or("without a Content-Type")
+            ),
+            ApiError::Unauthorized { detail, .. } => (*detail).into(),
+            ApiError::RateLimited { retry_after } => {
+                format!("too many requests; retry in {retry_after} s")
+            }
             ApiError::MethodNotAllowed { allow } => {
                 format!("this endpoint accepts {allow}")
             }
             ApiError::NotFound { path } => format!("there is no endpoint at {path}"),
             ApiError::Unavailable { store, .. } => format!(
                 "the pool's {} is unavailable; nothing was stored or renamed, retry later",
-                match *store {
-                    "D1" => "client database",
-                    _ => "report store",
+                if *store == "D1" {
+                    "client database"
+                } else {
+                    "report store"
                 }
             ),
             ApiError::Internal(_) => "the request could not be handled".into(),
@@ -108,9 +132,16 @@ impl ApiError {
         let mut response = Response::from_json(&body)?.with_status(status);
         let headers = response.headers_mut();
         headers.set("Content-Type", "application/problem+json")?;
-        headers.set("Cache-Control", "no-store")?;
-        if let ApiError::MethodNotAllowed { allow } = self {
-            headers.set("Allow", allow)?;
+        match self {
+            ApiError::MethodNotAllowed { allow } => headers.set("Allow", allow)?,
+            ApiError::RateLimited { retry_after } => {
+                headers.set("Retry-After", &retry_after.to_string())?
+            }
+            ApiError::Unauthorized { realm, .. } => {
+                headers.set("WWW-Authenticate", &format!("Bearer realm=\"{realm}\""))?
+            }
+            ApiError::Unavailable { .. } => headers.set("Retry-After", "30")?,
+            _ => {}
         }
         Ok(response)
     }

@@ -7,18 +7,23 @@
 //! `GET /api/downstream-report` serves. Everything else (the inspector page)
 //! is static assets that never reach this code.
 //!
-//! - [`routes`]: path and method dispatch (404, 405).
-//! - [`post_report`], [`get_reports`]: one module per endpoint.
+//! - [`routes`]: path and method dispatch (404, 405), common headers.
+//! - [`post_report`], [`get_reports`], [`openapi`]: one module per endpoint.
+//! - [`auth`]: optional bearer tokens for reads and reports.
+//! - [`rate_limit`]: per-IP and per-identity limits (Rate Limiting bindings).
 //! - [`store`]: [`store::ReportStore`], the latest reports in Workers KV.
 //! - [`clients`]: [`clients::Clients`], the pool's client table in D1.
-//! - [`config`]: binding names and settings from `wrangler.toml`.
+//! - [`config`]: binding names, settings and secrets.
 //! - [`error`]: the one error type and how it maps to HTTP.
 
+pub mod auth;
 pub mod clients;
 pub mod config;
 pub mod error;
 pub mod get_reports;
+pub mod openapi;
 pub mod post_report;
+pub mod rate_limit;
 pub mod routes;
 pub mod store;
 

@@ -5,27 +5,38 @@ use worker::{Env, Method, Request, Response, Result};
 
 use crate::config::Config;
 use crate::error::ApiError;
-use crate::{get_reports, post_report};
+use crate::{get_reports, openapi, post_report};
 
 /// The reports endpoint of the protocol.
 pub const REPORTS_PATH: &str = "/api/downstream-report";
 
+/// The OpenAPI description of this API.
+pub const OPENAPI_PATH: &str = "/api/openapi.json";
+
 /// Answers one request; every error becomes a problem+json response here.
 pub async fn handle(mut req: Request, env: &Env) -> Result<Response> {
-    let config = Config::from_env(env);
-    let path = req.path();
-    let outcome = match (path.trim_end_matches('/'), req.method()) {
-        (REPORTS_PATH, Method::Post) => post_report::handle(&mut req, env, config).await,
-        (REPORTS_PATH, Method::Get) => get_reports::handle(env).await,
-        (REPORTS_PATH, _) => Err(ApiError::MethodNotAllowed { allow: "GET, POST" }),
-        _ => Err(ApiError::NotFound { path }),
+    let outcome = match Config::from_env(env) {
+        Ok(config) => dispatch(&mut req, env, &config).await,
+        Err(bad_setting) => Err(ApiError::Internal(bad_setting)),
     };
-    match outcome {
-        Ok(response) => {
-            let mut response = response;
-            response.headers_mut().set("Cache-Control", "no-store")?;
-            Ok(response)
-        }
-        Err(e) => e.to_response(),
+    let mut response = match outcome {
+        Ok(response) => response,
+        Err(e) => e.to_response()?,
+    };
+    let headers = response.headers_mut();
+    headers.set("Cache-Control", "no-store")?;
+    headers.set("X-Content-Type-Options", "nosniff")?;
+    Ok(response)
+}
+
+async fn dispatch(req: &mut Request, env: &Env, config: &Config) -> Result<Response, ApiError> {
+    let path = req.path();
+    match (path.as_str(), req.method()) {
+        (REPORTS_PATH, Method::Post) => post_report::handle(req, env, config).await,
+        (REPORTS_PATH, Method::Get) => get_reports::handle(req, env, config).await,
+        (REPORTS_PATH, _) => Err(ApiError::MethodNotAllowed { allow: "GET, POST" }),
+        (OPENAPI_PATH, Method::Get) => openapi::handle(),
+        (OPENAPI_PATH, _) => Err(ApiError::MethodNotAllowed { allow: "GET" }),
+        _ => Err(ApiError::NotFound { path }),
     }
 }

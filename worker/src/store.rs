@@ -47,7 +47,15 @@ impl ReportStore {
             .expiration_ttl(ttl_secs)
             .execute()
             .await
-            .map_err(kv_error)
+            .map_err(|e| {
+                // KV takes one write per second per key; a faster burst for
+                // one identity is the client's to slow down, not an outage.
+                if e.to_string().contains("429") {
+                    ApiError::RateLimited { retry_after: 1 }
+                } else {
+                    kv_error(e)
+                }
+            })
     }
 
     /// Every live report, in key (identity) order. Entries that expire between
