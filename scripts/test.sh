@@ -1,12 +1,13 @@
 #!/usr/bin/env bash
 # Runs every check and test: formatting, clippy (native and wasm), unit tests,
 # and the end-to-end tests against the built Worker under wrangler dev
-# (workerd with local KV and D1) and a headless Chromium.
+# (workerd with local KV and D1), a headless Chromium and schemathesis.
 set -euo pipefail
 source "$(dirname "$0")/env.sh"
 
 bash "$ROOT/scripts/build.sh"
-bash "$ROOT/scripts/setup-browser.sh"
+SCHEMATHESIS=$(bash "$ROOT/scripts/setup-test-tools.sh" | tail -n 1)
+export SCHEMATHESIS
 
 step "Formatting"
 cargo fmt --all -- --check

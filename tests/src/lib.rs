@@ -107,9 +107,9 @@ pub struct Options {
     pub vars: Vec<(String, String)>,
     /// SQL run against D1 after the migrations, before the server starts.
     pub seed_sql: Option<String>,
-    /// A binding of `wrangler.toml` to leave out (`"REPORTS"`), to see the
-    /// Worker cope with a missing store.
-    pub without_binding: Option<&'static str>,
+    /// Bindings of `wrangler.toml` to leave out (`"REPORTS"`,
+    /// `"IP_RATE_LIMITER"`), to see the Worker cope without them.
+    pub without_bindings: Vec<&'static str>,
 }
 
 /// The built Worker under `wrangler dev`, with fresh local KV and D1.
@@ -141,7 +141,7 @@ impl Worker {
             .tempdir()
             .expect("temp state dir");
         let config = state.path().join("wrangler.toml");
-        std::fs::write(&config, test_config(options.without_binding)).expect("test config");
+        std::fs::write(&config, test_config(&options.without_bindings)).expect("test config");
         let agent = ureq::Agent::config_builder()
             .http_status_as_error(false)
             .timeout_global(Some(Duration::from_secs(30)))
@@ -157,7 +157,7 @@ impl Worker {
             options,
             agent,
         };
-        if worker.options.without_binding != Some("DB") {
+        if !worker.options.without_bindings.contains(&"DB") {
             worker.wrangler_local(&["d1", "migrations", "apply", "DB"]);
         }
         if let Some(sql) = worker.options.seed_sql.clone() {
@@ -402,8 +402,8 @@ impl Drop for Worker {
 }
 
 /// The repository's `wrangler.toml` with absolute paths, so it works from a
-/// temp directory, less the table of `without` if given.
-fn test_config(without: Option<&str>) -> String {
+/// temp directory, less the tables of the bindings in `without`.
+fn test_config(without: &[&str]) -> String {
     let root = repo_root();
     let original = std::fs::read_to_string(root.join("wrangler.toml")).expect("wrangler.toml");
     let root = root.to_str().expect("utf-8 repo path");
@@ -413,8 +413,12 @@ fn test_config(without: Option<&str>) -> String {
         if line.starts_with('[') || line.starts_with('#') || line.trim().is_empty() {
             skipping = false;
         }
-        if let Some(binding) = without {
-            if line.trim() == format!("binding = \"{binding}\"") {
+        let names = |binding: &&str| {
+            let line = line.trim();
+            line == format!("binding = \"{binding}\"") || line == format!("name = \"{binding}\"")
+        };
+        {
+            if without.iter().any(names) {
                 // Drop the table header already written, then this table.
                 let header = out.trim_end().rfind('\n').map_or(0, |i| i + 1);
                 out.truncate(header);

@@ -175,7 +175,7 @@ fn oversized_bodies_wrong_methods_and_unknown_paths() {
     let reply = worker.post_raw(&huge);
     assert_eq!(reply.status, 413, "{}", reply.body);
 
-    for method in ["PUT", "DELETE", "PATCH"] {
+    for method in ["PUT", "DELETE", "PATCH", "HEAD", "QUERY", "PROPFIND"] {
         let reply = worker.request(method, "/api/downstream-report", None);
         assert_eq!(reply.status, 405, "{method}");
         assert_eq!(reply.allow.as_deref(), Some("GET, POST"), "{method}");

@@ -24,7 +24,7 @@ fn valid() -> serde_json::Value {
 
 #[test]
 fn a_failing_database_answers_503_and_stores_nothing() {
-    let worker = seeded(None);
+    let worker = seeded(vec![]);
     worker.d1("DROP TABLE clients");
     let reply = worker.post_report(&valid());
     assert_eq!(reply.status, 503, "{}", reply.body);
@@ -54,7 +54,7 @@ fn a_failing_database_answers_503_and_stores_nothing() {
 
 #[test]
 fn a_missing_report_store_answers_503_for_reads_and_writes() {
-    let worker = seeded(Some("REPORTS"));
+    let worker = seeded(vec!["REPORTS"]);
     let reply = worker.post_report(&valid());
     assert_eq!(reply.status, 503, "{}", reply.body);
     assert!(reply.json()["detail"]
@@ -74,7 +74,7 @@ fn a_missing_report_store_answers_503_for_reads_and_writes() {
 
 #[test]
 fn a_restart_keeps_every_acknowledged_report() {
-    let mut worker = seeded(None);
+    let mut worker = seeded(vec![]);
     let identities: Vec<String> = (0..5).map(|i| format!("{JDC}.rig{i}")).collect();
     for identity in &identities {
         let reply = worker.post_report(&report(identity, vec![miner("bitaxe", 1e12, "w")]));

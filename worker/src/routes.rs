@@ -1,7 +1,7 @@
 //! Which handler answers which path and method. Static assets (the
 //! inspector) are served before the Worker runs; only `/api/*` arrives here.
 
-use worker::{Env, Method, Request, Response, Result};
+use worker::{Env, Request, Response, Result};
 
 use crate::config::Config;
 use crate::error::ApiError;
@@ -31,11 +31,14 @@ pub async fn handle(mut req: Request, env: &Env) -> Result<Response> {
 
 async fn dispatch(req: &mut Request, env: &Env, config: &Config) -> Result<Response, ApiError> {
     let path = req.path();
-    match (path.as_str(), req.method()) {
-        (REPORTS_PATH, Method::Post) => post_report::handle(req, env, config).await,
-        (REPORTS_PATH, Method::Get) => get_reports::handle(req, env, config).await,
+    // The method as sent: `Request::method()` maps methods it does not know
+    // (QUERY, PROPFIND, ...) to GET.
+    let method = req.inner().method();
+    match (path.as_str(), method.as_str()) {
+        (REPORTS_PATH, "POST") => post_report::handle(req, env, config).await,
+        (REPORTS_PATH, "GET") => get_reports::handle(req, env, config).await,
         (REPORTS_PATH, _) => Err(ApiError::MethodNotAllowed { allow: "GET, POST" }),
-        (OPENAPI_PATH, Method::Get) => openapi::handle(),
+        (OPENAPI_PATH, "GET") => openapi::handle(),
         (OPENAPI_PATH, _) => Err(ApiError::MethodNotAllowed { allow: "GET" }),
         _ => Err(ApiError::NotFound { path }),
     }
