@@ -6,14 +6,14 @@ use serde_json::json;
 
 const JDC: &str = "bc1qfaults000000000000000000000000000000001";
 
-fn seeded(without_binding: Option<&'static str>) -> Worker {
+fn seeded(without_bindings: Vec<&'static str>) -> Worker {
     Worker::start_with(Options {
         seed_sql: Some(insert_clients(&[ClientRow::live(
             JDC,
             "s1",
             "jd-client/sv2",
         )])),
-        without_binding,
+        without_bindings,
         ..Options::default()
     })
 }

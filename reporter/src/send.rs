@@ -1,0 +1,619 @@
+//! Reports out: a schema v1 [`Report`] built from the table and checked with
+//! the pool's own rules, POSTed every interval.
+//!
+//! The loop's rules, and why:
+//! - The first report goes out ~10 s after start, then one per interval. A
+//!   failed POST is retried after 5 s, 10 s, 20 s ... but never past the next
+//!   regular report, which supersedes it with fresh data: one request at a
+//!   time, never a pile-up, and a pool that was down for an hour gets one
+//!   report when it returns, not sixty.
+//! - A refusal (4xx) is not retried: the same report would get the same
+//!   answer. The next regular report tries again.
+//! - When the last miner leaves, one empty report tells the pool; after that
+//!   the reporter stays quiet until a miner returns (the pool's copy expires
+//!   on its own, and an idle JDC need not call every minute).
+
+use std::io::Write;
+use std::time::Duration;
+
+use chrono::{SecondsFormat, Utc};
+use dmr_shared::limits::{MAX_FIELD_LEN, MAX_MINERS};
+use dmr_shared::{validate_report, Miner, Report, SCHEMA_VERSION};
+use reqwest::header::CONTENT_TYPE;
+use reqwest::{Client, StatusCode, Url};
+use tokio::time::Instant;
+
+use crate::cli::fmt_duration;
+use crate::error::Error;
+use crate::feed::{lock, SharedFeed};
+use crate::log;
+use crate::monitor::Monitor;
+
+/// A report that takes longer than this has failed.
+pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// The first retry after a failed POST; each further retry waits twice as
+/// long, up to one interval.
+pub const FIRST_RETRY_AFTER: Duration = Duration::from_secs(5);
+
+/// Attempts for a `--once` report before giving up.
+const ONCE_ATTEMPTS: u32 = 3;
+
+/// The HTTP client reports go out with. Redirects are not followed: a POST
+/// redirected with 301/302 arrives as a GET, so the operator is told the
+/// right URL instead.
+pub fn http_client() -> Result<Client, Error> {
+    Client::builder()
+        .timeout(REQUEST_TIMEOUT)
+        .connect_timeout(REQUEST_TIMEOUT)
+        .redirect(reqwest::redirect::Policy::none())
+        .user_agent(concat!("jdc-reporter/", env!("CARGO_PKG_VERSION")))
+        .build()
+        .map_err(|e| Error::failure(format!("cannot set up HTTPS: {}", root_cause(&e))))
+}
+
+/// A report of `miners`, as of now, checked with the rules the pool applies.
+/// Strings are cut to what the schema allows, so one odd device (a
+/// non-UTF-8 vendor printed as hex) cannot get the whole report refused.
+pub fn build_report(identity: &str, mut miners: Vec<Miner>) -> Result<Report, Error> {
+    if miners.len() > MAX_MINERS {
+        log::warn(format_args!(
+            "{} miners connected; a report carries at most {MAX_MINERS}, the rest are left out",
+            miners.len()
+        ));
+        miners.truncate(MAX_MINERS);
+    }
+    for m in &mut miners {
+        for field in [
+            &mut m.vendor,
+            &mut m.hardware_version,
+            &mut m.firmware,
+            &mut m.device_id,
+            &mut m.user_identity,
+        ] {
+            fit(field);
+        }
+    }
+    let report = Report {
+        schema_version: SCHEMA_VERSION,
+        jdc_user_identity: identity.to_owned(),
+        timestamp: Utc::now().to_rfc3339_opts(SecondsFormat::Secs, true),
+        miners,
+    };
+    validate_report(&report)
+        .map_err(|e| Error::failure(format!("the report would be refused by the pool: {e}")))?;
+    Ok(report)
+}
+
+/// Drops control characters and cuts to [`MAX_FIELD_LEN`] bytes on a
+/// character boundary.
+fn fit(text: &mut String) {
+    if text.chars().any(char::is_control) {
+        text.retain(|c| !c.is_control());
+    }
+    if text.len() > MAX_FIELD_LEN {
+        let mut end = MAX_FIELD_LEN;
+        while !text.is_char_boundary(end) {
+            end -= 1;
+        }
+        text.truncate(end);
+    }
+}
+
+/// How one report went.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Outcome {
+    /// 2xx. `accepted` is the pool's count, when it sent one.
+    Delivered { status: u16, accepted: Option<u64> },
+    /// The pool answered and said no (3xx, 4xx): retrying will not help.
+    Refused { status: u16, reason: String },
+    /// No answer, or a server error: worth retrying.
+    Failed { reason: String },
+    /// `--dry-run`: printed, not sent.
+    Printed,
+}
+
+/// Where a report goes: the pool over HTTP, or standard output for
+/// `--dry-run`. A trait so the sending loop can be tested against a script of
+/// outcomes with paused time.
+pub trait Deliver {
+    fn deliver(&mut self, report: &Report) -> impl std::future::Future<Output = Outcome>;
+    /// Where reports go, for messages.
+    fn destination(&self) -> String;
+}
+
+/// POSTs reports to the pool.
+pub struct Http {
+    pub client: Client,
+    pub url: Url,
+    pub token: Option<String>,
+}
+
+impl Deliver for Http {
+    async fn deliver(&mut self, report: &Report) -> Outcome {
+        post(&self.client, &self.url, self.token.as_deref(), report).await
+    }
+
+    fn destination(&self) -> String {
+        self.url.to_string()
+    }
+}
+
+/// Prints reports as JSON on standard output.
+pub struct Print;
+
+impl Deliver for Print {
+    async fn deliver(&mut self, report: &Report) -> Outcome {
+        print_json(report);
+        Outcome::Printed
+    }
+
+    fn destination(&self) -> String {
+        "standard output".into()
+    }
+}
+
+/// POSTs `report` to `url`.
+pub async fn post(client: &Client, url: &Url, token: Option<&str>, report: &Report) -> Outcome {
+    let body = match serde_json::to_vec(report) {
+        Ok(body) => body,
+        Err(e) => {
+            return Outcome::Failed {
+                reason: e.to_string(),
+            }
+        }
+    };
+    let mut request = client
+        .post(url.clone())
+        .header(CONTENT_TYPE, "application/json")
+        .body(body);
+    if let Some(token) = token {
+        request = request.bearer_auth(token);
+    }
+    let response = match request.send().await {
+        Ok(response) => response,
+        Err(e) => {
+            return Outcome::Failed {
+                reason: describe_error(&e),
+            }
+        }
+    };
+    let status = response.status();
+    let location = response
+        .headers()
+        .get(reqwest::header::LOCATION)
+        .and_then(|l| l.to_str().ok())
+        .map(str::to_owned);
+    let body = response.bytes().await.unwrap_or_default();
+    let json: Option<serde_json::Value> = serde_json::from_slice(&body).ok();
+    if status.is_success() {
+        return Outcome::Delivered {
+            status: status.as_u16(),
+            accepted: json.as_ref().and_then(|v| v.get("accepted")?.as_u64()),
+        };
+    }
+    let reason = match (&location, &json) {
+        (Some(to), _) if status.is_redirection() => format!("the URL redirects to {to}"),
+        (_, Some(v)) => ["error", "message"]
+            .iter()
+            .find_map(|k| v.get(*k).and_then(|m| m.as_str()).map(str::to_owned))
+            .unwrap_or_else(|| excerpt(&body)),
+        _ => excerpt(&body),
+    };
+    let retryable = status.is_server_error()
+        || status == StatusCode::REQUEST_TIMEOUT
+        || status == StatusCode::TOO_MANY_REQUESTS;
+    if retryable {
+        Outcome::Failed {
+            reason: format!("HTTP {} {reason}", status.as_u16())
+                .trim_end()
+                .to_owned(),
+        }
+    } else {
+        Outcome::Refused {
+            status: status.as_u16(),
+            reason,
+        }
+    }
+}
+
+/// The start of a body, on one line, for a log message.
+fn excerpt(body: &[u8]) -> String {
+    let text = String::from_utf8_lossy(body);
+    let line: String = text.split_whitespace().collect::<Vec<_>>().join(" ");
+    match line.char_indices().nth(120) {
+        Some((i, _)) => format!("{}…", &line[..i]),
+        None => line,
+    }
+}
+
+/// What went wrong with a request, in a few words.
+fn describe_error(e: &reqwest::Error) -> String {
+    if e.is_timeout() {
+        format!("no answer within {}", fmt_duration(REQUEST_TIMEOUT))
+    } else if e.is_connect() {
+        format!("cannot connect: {}", root_cause(e))
+    } else {
+        root_cause(e)
+    }
+}
+
+/// The innermost cause of an error, which is the one that says what happened
+/// (`connection refused`, `dns error: ...`).
+fn root_cause(e: &dyn std::error::Error) -> String {
+    let mut cause = e;
+    while let Some(next) = cause.source() {
+        cause = next;
+    }
+    let text = cause.to_string();
+    match text.find(" (os error") {
+        Some(i) => text[..i].to_lowercase(),
+        None => text,
+    }
+}
+
+/// The one-line summary each report gets.
+fn summary(outcome: &Outcome, miners: usize) -> String {
+    match outcome {
+        Outcome::Delivered { status, accepted } => {
+            let accepted = accepted.map_or_else(|| "?".to_owned(), |a| a.to_string());
+            format!("report sent miners={miners} accepted={accepted} status={status}")
+        }
+        Outcome::Refused { status, reason } => {
+            let hint = match status {
+                401 | 403 => " (does the pool require a token? --token)",
+                404 | 405 => " (is this the pool's report URL? --report-url)",
+                300..=399 => " (use that URL with --report-url)",
+                _ => "",
+            };
+            format!("report refused miners={miners} status={status} reason={reason:?}{hint}")
+        }
+        Outcome::Failed { reason } => format!("report failed miners={miners} error={reason:?}"),
+        Outcome::Printed => format!("report printed miners={miners} (dry run)"),
+    }
+}
+
+fn print_json(report: &Report) {
+    let json = serde_json::to_string_pretty(report).expect("a report serialises");
+    let mut out = std::io::stdout().lock();
+    let _ = writeln!(out, "{json}");
+    let _ = out.flush();
+}
+
+/// Builds and delivers reports: once, or every interval for as long as it
+/// runs.
+pub struct Sender<D> {
+    pub identity: String,
+    pub interval: Duration,
+    pub first_report_after: Duration,
+    pub monitor: Option<Monitor>,
+    pub deliver: D,
+}
+
+impl<D: Deliver> Sender<D> {
+    /// One report of the table as it is now, retrying a failure twice.
+    pub async fn once(&mut self, feed: &SharedFeed) -> Result<(), Error> {
+        let miners = lock(feed).miners();
+        let count = miners.len();
+        let report = build_report(&self.identity, miners)?;
+        let mut wait = Duration::from_secs(1);
+        for attempt in 1..=ONCE_ATTEMPTS {
+            let outcome = self.deliver.deliver(&report).await;
+            match &outcome {
+                Outcome::Delivered { .. } | Outcome::Printed => {
+                    log::info(summary(&outcome, count));
+                    return Ok(());
+                }
+                Outcome::Refused { status, reason } => {
+                    log::warn(summary(&outcome, count));
+                    return Err(refused(&self.deliver.destination(), *status, reason));
+                }
+                Outcome::Failed { reason } if attempt == ONCE_ATTEMPTS => {
+                    log::warn(summary(&outcome, count));
+                    return Err(Error::failure(format!(
+                        "the report could not be delivered to {}: {reason}",
+                        self.deliver.destination()
+                    ))
+                    .hint("check that the pool is reachable from here; --report-url points reports elsewhere"));
+                }
+                Outcome::Failed { .. } => {
+                    log::warn(format_args!(
+                        "{} retry_in={}",
+                        summary(&outcome, count),
+                        fmt_duration(wait)
+                    ));
+                    tokio::time::sleep(wait).await;
+                    wait *= 2;
+                }
+            }
+        }
+        unreachable!("the last attempt returns")
+    }
+
+    /// Reports every interval, forever. See the module doc for the rules.
+    pub async fn run(mut self, feed: SharedFeed) {
+        let mut next_regular = Instant::now() + self.first_report_after;
+        let mut retry_at: Option<Instant> = None;
+        let mut backoff = FIRST_RETRY_AFTER.min(self.interval);
+        // Nothing to say until a miner shows up: the pool has no report from
+        // us, which reads the same as an empty one.
+        let mut pool_knows_empty = true;
+        loop {
+            let wake = retry_at.map_or(next_regular, |r| r.min(next_regular));
+            tokio::time::sleep_until(wake).await;
+            retry_at = None;
+            let now = Instant::now();
+            if now >= next_regular {
+                // Ticks missed while a request was out are skipped, not
+                // caught up.
+                while next_regular <= now {
+                    next_regular += self.interval;
+                }
+                if let Some(monitor) = self.monitor.as_mut() {
+                    monitor.refresh(&feed).await;
+                }
+            }
+
+            let miners = lock(&feed).miners();
+            let count = miners.len();
+            if count == 0 && pool_knows_empty {
+                continue;
+            }
+            let report = match build_report(&self.identity, miners) {
+                Ok(report) => report,
+                Err(e) => {
+                    log::error(e.message);
+                    continue;
+                }
+            };
+            if count > 0 {
+                pool_knows_empty = false;
+            }
+            let outcome = self.deliver.deliver(&report).await;
+            // A report that outlasted an interval replaces the ones missed
+            // meanwhile.
+            let now = Instant::now();
+            while next_regular <= now {
+                next_regular += self.interval;
+            }
+            match &outcome {
+                Outcome::Delivered { .. } | Outcome::Printed => {
+                    log::info(summary(&outcome, count));
+                    backoff = FIRST_RETRY_AFTER.min(self.interval);
+                    pool_knows_empty = count == 0;
+                }
+                Outcome::Refused { .. } => {
+                    log::warn(summary(&outcome, count));
+                    pool_knows_empty = count == 0;
+                }
+                Outcome::Failed { .. } => {
+                    let retry = Instant::now() + backoff;
+                    let when = if retry < next_regular {
+                        retry_at = Some(retry);
+                        format!("retry_in={}", fmt_duration(backoff))
+                    } else {
+                        "retry=next-report".to_owned()
+                    };
+                    log::warn(format_args!("{} {when}", summary(&outcome, count)));
+                    backoff = (backoff * 2).min(self.interval);
+                }
+            }
+        }
+    }
+}
+
+fn refused(destination: &str, status: u16, reason: &str) -> Error {
+    let err = Error::failure(format!(
+        "the pool refused the report: HTTP {status} from {destination}: {reason}"
+    ));
+    match status {
+        401 | 403 => err.hint("the pool may require a token: --token TOKEN (or JDC_REPORTER_TOKEN)"),
+        404 | 405 => err.hint(
+            "this pool may not accept downstream reports at this URL; ask its operator, or use --report-url",
+        ),
+        300..=399 => err.hint("use the URL it redirects to with --report-url"),
+        _ => err,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::{Arc, Mutex};
+
+    fn miner(vendor: &str) -> Miner {
+        Miner {
+            vendor: vendor.into(),
+            hardware_version: String::new(),
+            firmware: String::new(),
+            device_id: String::new(),
+            nominal_hash_rate: 1e12,
+            user_identity: "bc1q.w".into(),
+            connected_at: "2026-11-24T18:36:12.581187Z".into(),
+        }
+    }
+
+    #[test]
+    fn reports_are_built_valid_even_from_odd_devices() {
+        let long = "é".repeat(200); // 400 bytes
+        let report = build_report("bc1qexample", vec![miner(&long), miner("bit\u{7}axe")]).unwrap();
+        assert_eq!(report.schema_version, 1);
+        assert!(report.miners[0].vendor.len() <= MAX_FIELD_LEN);
+        assert_eq!(report.miners[1].vendor, "bitaxe");
+        assert!(chrono::DateTime::parse_from_rfc3339(&report.timestamp).is_ok());
+    }
+
+    /// When each report came (seconds after start) and how many miners it
+    /// carried.
+    type Calls = Arc<Mutex<Vec<(u64, usize)>>>;
+
+    /// Delivers by script and records the calls.
+    struct Script {
+        outcomes: std::collections::VecDeque<(Outcome, Duration)>,
+        calls: Calls,
+        start: Instant,
+    }
+
+    impl Deliver for Script {
+        async fn deliver(&mut self, report: &Report) -> Outcome {
+            let at = (Instant::now() - self.start).as_secs();
+            self.calls.lock().unwrap().push((at, report.miners.len()));
+            let (outcome, takes) = self.outcomes.pop_front().unwrap_or((
+                Outcome::Delivered {
+                    status: 200,
+                    accepted: None,
+                },
+                Duration::ZERO,
+            ));
+            tokio::time::sleep(takes).await;
+            outcome
+        }
+
+        fn destination(&self) -> String {
+            "script".into()
+        }
+    }
+
+    const OPEN: &str = "2026-11-24T18:36:12.882611Z  INFO jd_client_sv2::channel_manager::downstream_message_handler: Received: OpenStandardMiningChannel(request_id: 1, user_identity: bc1q.a, nominal_hash_rate: 1000, max_target: U256(ff)) downstream_id=0";
+    const GONE: &str = "2026-11-24T18:37:00.000000Z  WARN jd_client_sv2::downstream: Downstream::handle_downstream_message requested disconnect; cancelling downstream token downstream_id=0 error_kind=X";
+
+    /// Starts a sender with the protocol's timings (first after 10 s, every
+    /// 60 s) and the given script; returns the feed and the call log.
+    fn start(outcomes: Vec<(Outcome, Duration)>) -> (SharedFeed, Calls) {
+        let feed = crate::feed::Feed::shared(false);
+        let calls = Arc::new(Mutex::new(Vec::new()));
+        let sender = Sender {
+            identity: "bc1qexample".into(),
+            interval: Duration::from_secs(60),
+            first_report_after: Duration::from_secs(10),
+            monitor: None,
+            deliver: Script {
+                outcomes: outcomes.into(),
+                calls: calls.clone(),
+                start: Instant::now(),
+            },
+        };
+        tokio::spawn(sender.run(feed.clone()));
+        (feed, calls)
+    }
+
+    fn failed() -> (Outcome, Duration) {
+        (
+            Outcome::Failed {
+                reason: "down".into(),
+            },
+            Duration::ZERO,
+        )
+    }
+
+    async fn at(secs: u64, start: Instant) {
+        tokio::time::sleep_until(start + Duration::from_secs(secs)).await;
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn first_after_ten_seconds_then_every_interval() {
+        let t0 = Instant::now();
+        let (feed, calls) = start(vec![]);
+        lock(&feed).line(OPEN);
+        at(200, t0).await;
+        assert_eq!(
+            *calls.lock().unwrap(),
+            [(10, 1), (70, 1), (130, 1), (190, 1)]
+        );
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn one_empty_report_when_the_last_miner_leaves_then_quiet() {
+        let t0 = Instant::now();
+        let (feed, calls) = start(vec![]);
+        at(5, t0).await;
+        assert!(
+            calls.lock().unwrap().is_empty(),
+            "no miners yet: nothing to say"
+        );
+        lock(&feed).line(OPEN);
+        at(100, t0).await;
+        lock(&feed).line(GONE);
+        at(300, t0).await;
+        lock(&feed).line(OPEN);
+        at(400, t0).await;
+        assert_eq!(
+            *calls.lock().unwrap(),
+            [(10, 1), (70, 1), (130, 0), (310, 1), (370, 1)]
+        );
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn failures_back_off_and_never_pile_up() {
+        let t0 = Instant::now();
+        let (feed, calls) = start(vec![failed(); 100]);
+        lock(&feed).line(OPEN);
+        at(400, t0).await;
+        let times: Vec<u64> = calls.lock().unwrap().iter().map(|c| c.0).collect();
+        // 5 s, 10 s, 20 s between retries; a retry that would land after
+        // the next regular report is left to it: from then on one report per
+        // interval.
+        assert_eq!(times, [10, 15, 25, 45, 70, 130, 190, 250, 310, 370]);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn success_resets_the_backoff_and_refusals_wait_for_the_next_report() {
+        let t0 = Instant::now();
+        let refused = (
+            Outcome::Refused {
+                status: 400,
+                reason: "bad".into(),
+            },
+            Duration::ZERO,
+        );
+        let ok = (
+            Outcome::Delivered {
+                status: 200,
+                accepted: Some(1),
+            },
+            Duration::ZERO,
+        );
+        let (feed, calls) = start(vec![failed(), failed(), ok, refused, failed()]);
+        lock(&feed).line(OPEN);
+        at(140, t0).await;
+        let times: Vec<u64> = calls.lock().unwrap().iter().map(|c| c.0).collect();
+        assert_eq!(times, [10, 15, 25, 70, 130, 135]);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_slow_pool_does_not_cause_a_burst_of_missed_reports() {
+        let t0 = Instant::now();
+        let slow = (
+            Outcome::Delivered {
+                status: 200,
+                accepted: None,
+            },
+            Duration::from_secs(130),
+        );
+        let (feed, calls) = start(vec![slow]);
+        lock(&feed).line(OPEN);
+        at(260, t0).await;
+        let times: Vec<u64> = calls.lock().unwrap().iter().map(|c| c.0).collect();
+        assert_eq!(times, [10, 190, 250]);
+    }
+
+    #[test]
+    fn summaries_name_miners_accepted_and_status() {
+        let s = summary(
+            &Outcome::Delivered {
+                status: 200,
+                accepted: Some(3),
+            },
+            3,
+        );
+        assert_eq!(s, "report sent miners=3 accepted=3 status=200");
+        let s = summary(
+            &Outcome::Refused {
+                status: 401,
+                reason: "unauthorized".into(),
+            },
+            1,
+        );
+        assert!(s.contains("status=401") && s.contains("--token"), "{s}");
+    }
+}

@@ -1,0 +1,224 @@
+//! The command line and the jd-client config turned into one immutable
+//! [`Settings`], early, so every problem with either is reported before
+//! anything starts, as a sentence with a hint.
+
+use std::io::IsTerminal;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use dmr_shared::{validate_report, Report, SCHEMA_VERSION};
+use reqwest::Url;
+
+use crate::cli::Cli;
+use crate::config::JdcConfig;
+use crate::error::Error;
+use crate::input::ChildCommand;
+
+/// The first report goes out this long after start: long enough for a JDC
+/// started with us to accept its miners, short enough to see at once that
+/// reporting works.
+pub const FIRST_REPORT_AFTER: Duration = Duration::from_secs(10);
+
+/// Where the lines come from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Input {
+    File { path: PathBuf, from_start: bool },
+    Stdin,
+    Command(ChildCommand),
+}
+
+/// Where and as whom reports go.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Target {
+    pub identity: String,
+    /// `None` only with `--dry-run`, which sends nothing.
+    pub url: Option<Url>,
+    pub token: Option<String>,
+}
+
+/// Everything the run needs, decided up front.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Settings {
+    pub input: Input,
+    /// `None`: nothing to report to (a solo-mining JDC run as a child, which
+    /// is then only passed through).
+    pub target: Option<Target>,
+    pub interval: Duration,
+    pub first_report_after: Duration,
+    pub monitoring_url: Option<Url>,
+    /// How long a miner read from the log is trusted over the monitoring
+    /// API (from the config's `monitoring_cache_refresh_secs`).
+    pub monitoring_grace: Duration,
+    /// The config's `monitoring_address`, when --monitoring-url was not
+    /// given: worth a hint.
+    pub monitoring_hint: Option<String>,
+    pub once: bool,
+    pub dry_run: bool,
+    pub verbose: bool,
+}
+
+impl Settings {
+    /// Resolves the command line; reads the jd-client config when it is
+    /// needed (for the identity or the URL) or named.
+    pub fn resolve(cli: Cli) -> Result<Settings, Error> {
+        let input = if let Some((program, args)) = cli.command.split_first() {
+            Input::Command(ChildCommand {
+                program: program.clone(),
+                args: args.to_vec(),
+            })
+        } else if let Some(path) = cli.log.clone() {
+            Input::File {
+                path,
+                from_start: cli.from_start || cli.once,
+            }
+        } else if std::io::stdin().is_terminal() {
+            return Err(Error::usage("there is nothing to read: no --log file, no JDC command, and standard input is a terminal").hint(
+                "follow the JDC's log with --log FILE, pipe its output in (jd_client_sv2 -c jdc.toml | jdc-reporter -c jdc.toml), or start it with: jdc-reporter -- jd_client_sv2 -c jdc.toml",
+            ));
+        } else {
+            Input::Stdin
+        };
+
+        let needs_config = cli.identity.is_none() || (cli.report_url.is_none() && !cli.dry_run);
+        let config_path = match (&cli.jdc_config, &input) {
+            (Some(path), _) => Some(path.clone()),
+            (None, Input::Command(command)) if needs_config => Some(command.config_path()),
+            _ => None,
+        };
+        let config = match &config_path {
+            Some(path) => Some(JdcConfig::load(path).map_err(|e| {
+                Error::config(e.to_string()).hint(
+                    "point --jdc-config at the TOML file jd_client_sv2 runs with (its -c), or give --identity and --report-url",
+                )
+            })?),
+            None => None,
+        };
+
+        let monitoring_hint = match (&cli.monitoring_url, &config) {
+            (None, Some(c)) => c.monitoring_address.clone(),
+            _ => None,
+        };
+        let mut settings = Settings {
+            input,
+            target: None,
+            interval: cli.interval,
+            first_report_after: FIRST_REPORT_AFTER.min(cli.interval),
+            monitoring_url: cli.monitoring_url.clone(),
+            monitoring_grace: crate::monitor::grace(
+                config.as_ref().and_then(|c| c.monitoring_refresh_secs),
+            ),
+            monitoring_hint,
+            once: cli.once,
+            dry_run: cli.dry_run,
+            verbose: cli.verbose,
+        };
+
+        let config_name = config_path.as_deref().map_or_else(
+            || "the jd-client config".to_owned(),
+            |p| p.display().to_string(),
+        );
+        if let Some(c) = &config {
+            if c.solo && cli.report_url.is_none() && !cli.dry_run {
+                let err = Error::config(format!(
+                    "{config_name} runs the JDC in SOLOMINING mode: there is no pool to report to"
+                ))
+                .hint("downstream reports go to the pool the JDC mines for; give --report-url (and --identity) to send them somewhere anyway");
+                if matches!(settings.input, Input::Command(_)) {
+                    // The JDC still has to run: pass it through, report nothing.
+                    crate::log::warn(format_args!(
+                        "{}; running the JDC without reporting",
+                        err.message
+                    ));
+                    return Ok(settings);
+                }
+                return Err(err);
+            }
+        }
+
+        let identity = match (&cli.identity, &config) {
+            (Some(id), _) => id.clone(),
+            (None, Some(c)) => c.user_identity.clone().ok_or_else(|| {
+                Error::config(format!("{config_name} has no user_identity (neither in its first [[upstreams]] entry nor at the top level)"))
+                    .hint("give the identity the JDC mines with, the pool username or address: --identity bc1q...")
+            })?,
+            (None, None) => {
+                return Err(Error::usage("there is no identity to report as").hint(
+                    "give --jdc-config jdc.toml (its user_identity is used) or --identity bc1q...",
+                ))
+            }
+        };
+        check_identity(&identity)?;
+
+        let url = match (&cli.report_url, &config) {
+            (Some(url), _) => Some(url.clone()),
+            (None, Some(c)) => match c.report_url() {
+                Some(url) => Some(url),
+                None if cli.dry_run => None,
+                None => {
+                    return Err(Error::config(format!(
+                        "{config_name} names no pool: its first [[upstreams]] entry has no pool_address"
+                    ))
+                    .hint("add the pool to the config, or give --report-url https://pool.example.com/api/downstream-report"))
+                }
+            },
+            (None, None) if cli.dry_run => None,
+            (None, None) => {
+                return Err(Error::usage("there is no pool to report to").hint(
+                    "give --jdc-config jdc.toml (its first upstream's pool_address/pool_port is used) or --report-url URL",
+                ))
+            }
+        };
+
+        settings.target = Some(Target {
+            identity,
+            url,
+            token: cli.token.filter(|t| !t.is_empty()),
+        });
+        Ok(settings)
+    }
+
+    /// One line saying what the input is, for the start-up log.
+    pub fn describe_input(&self) -> String {
+        match &self.input {
+            Input::File { path, from_start } => format!(
+                "following {} from its {}",
+                path.display(),
+                if *from_start { "start" } else { "end" }
+            ),
+            Input::Stdin => "reading the JDC's output from standard input".into(),
+            Input::Command(c) => {
+                let mut line = c.program.to_string_lossy().into_owned();
+                for arg in &c.args {
+                    line.push(' ');
+                    line.push_str(&arg.to_string_lossy());
+                }
+                format!("running {line}")
+            }
+        }
+    }
+}
+
+/// The identity must pass the pool's own rules, or every report would be
+/// refused: check it once, now, with the shared validation.
+fn check_identity(identity: &str) -> Result<(), Error> {
+    let probe = Report {
+        schema_version: SCHEMA_VERSION,
+        jdc_user_identity: identity.to_owned(),
+        timestamp: "2026-01-01T00:00:00Z".into(),
+        miners: Vec::new(),
+    };
+    validate_report(&probe).map_err(|e| {
+        Error::config(format!("the identity {identity:?} cannot be reported: {e}"))
+            .hint("use the user_identity the JDC mines with (--identity)")
+    })
+}
+
+/// `http://127.0.0.1:9091` for a `monitoring_address` such as
+/// `0.0.0.0:9091` (a listening address is not a place to connect to).
+pub fn monitoring_url_for(address: &str) -> String {
+    let address = address
+        .strip_prefix("0.0.0.0:")
+        .map(|port| format!("127.0.0.1:{port}"))
+        .unwrap_or_else(|| address.to_owned());
+    format!("http://{address}")
+}

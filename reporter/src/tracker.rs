@@ -1,0 +1,532 @@
+//! Events in, in log order; the table of connected miners out.
+//!
+//! A miner is one open channel: a bitaxe on a standard channel is one miner,
+//! an SRI translator with three extended channels is three. Its vendor,
+//! hardware version, firmware and device id come from the downstream's
+//! `SetupConnection`, which is logged *without* a downstream id, so the
+//! tracker has to pair them:
+//!
+//! - A `SetupConnection` waits in a queue until a downstream id the table has
+//!   not seen opens its first channel; the oldest waiting one is taken. That
+//!   is the order SRI logs them in (the setup, then the channel of the same
+//!   connection ~0.3 s later).
+//! - A waiting `SetupConnection` that is rejected (`Rejecting ...`, or a
+//!   failed setup without that line), whose
+//!   connection goes away without a channel, or that is older than
+//!   [`PAIRING_WINDOW`] when the next channel opens, is dropped. So an orphan
+//!   is never glued onto another device: the worst case is a miner reported
+//!   with an empty vendor, which the pool ignores in its vote, never a miner
+//!   reported with someone else's vendor.
+//!
+//! When the JDC restarts or loses its upstream it drops every downstream
+//! without a line per miner, and ids restart at 0: those lines empty the
+//! table.
+//!
+//! Time here is the log's own (the pairing window, `connectedAt`), so a
+//! replayed log gives the log's times. Wall-clock time (`seen`) only decides
+//! when the monitoring API may overrule the log, in [`Tracker::reconcile`].
+
+use std::collections::{BTreeMap, BTreeSet, VecDeque};
+use std::time::Instant;
+
+use chrono::TimeDelta;
+use dmr_shared::Miner;
+
+use crate::parse::{ChannelKind, Device, Event, Parsed, Reset, Stamp};
+
+/// How long a `SetupConnection` may wait for its channel. SRI logs the
+/// channel open ~0.3 s after the setup; a device that has not opened a channel
+/// within this window is not going to be told apart from the next one.
+pub const PAIRING_WINDOW: TimeDelta = TimeDelta::seconds(10);
+
+/// The connected downstreams, keyed by the JDC's downstream id (assigned in
+/// connection order, so iteration order is connection order).
+#[derive(Debug, Default)]
+pub struct Tracker {
+    downstreams: BTreeMap<u32, Downstream>,
+    pending: VecDeque<PendingSetup>,
+    /// Ids whose setup failed: their SetupConnection, if one was logged, was
+    /// already dropped by the `Rejecting` line, so their disconnect must not
+    /// take another waiting setup with it.
+    settled: BTreeSet<u32>,
+    /// The downstream whose latest channel a `Failed to create ...` line
+    /// refers to (the channel manager logs the failure right after the open).
+    last_open: Option<u32>,
+    /// The newest SetupConnection was already dropped by a `Rejecting` line,
+    /// so the `Failed to set up` line that follows must not drop another.
+    last_setup_rejected: bool,
+}
+
+#[derive(Debug, Clone)]
+struct PendingSetup {
+    device: Device,
+    at: Stamp,
+}
+
+#[derive(Debug, Clone)]
+struct Downstream {
+    device: Device,
+    /// When the downstream connected: its SetupConnection, or its first
+    /// channel when the setup could not be paired.
+    connected_at: String,
+    channels: Vec<Channel>,
+}
+
+#[derive(Debug, Clone)]
+struct Channel {
+    kind: ChannelKind,
+    user_identity: String,
+    nominal_hash_rate: f64,
+    connected_at: String,
+    seen: Instant,
+}
+
+/// What an event changed, for `--verbose` and the tests.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Change {
+    /// A channel opened: one more miner.
+    MinerAdded {
+        downstream_id: u32,
+        vendor: String,
+        user_identity: String,
+    },
+    /// A channel open was refused or unreadable: no miner.
+    ChannelRefused { downstream_id: u32 },
+    /// A downstream went away with its miners.
+    Gone { downstream_id: u32, miners: usize },
+    /// The JDC dropped everyone.
+    Cleared { reset: Reset, miners: usize },
+}
+
+/// One downstream as the monitoring API lists it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ClientView {
+    pub downstream_id: u32,
+    pub channels: usize,
+    /// The channels' user identities, when they were fetched.
+    pub identities: Option<Vec<String>>,
+}
+
+impl Tracker {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Applies one parsed line. `seen` is when the reporter read it. A line
+    /// without a timestamp is taken as logged now.
+    pub fn apply(&mut self, parsed: Parsed, seen: Instant) -> Option<Change> {
+        let at = parsed.at.unwrap_or_else(Stamp::now);
+        self.expire_pending(&at);
+        match parsed.event {
+            Event::Setup(device) => {
+                self.pending.push_back(PendingSetup { device, at });
+                self.last_setup_rejected = false;
+                None
+            }
+            Event::SetupRejected => {
+                // Logged by the same handler right after its SetupConnection.
+                self.pending.pop_back();
+                self.last_setup_rejected = true;
+                None
+            }
+            Event::SetupFailed {
+                downstream_id,
+                setup_logged,
+            } => {
+                // Logged right after the refusal, by the same task. A refusal
+                // in a wording this parser does not know still ends here.
+                if setup_logged && !self.last_setup_rejected {
+                    self.pending.pop_back();
+                }
+                self.last_setup_rejected = false;
+                if let Some(id) = downstream_id {
+                    self.settled.insert(id);
+                }
+                None
+            }
+            Event::ChannelOpened {
+                kind,
+                downstream_id,
+                user_identity,
+                nominal_hash_rate,
+            } => self.open(
+                kind,
+                downstream_id,
+                user_identity,
+                nominal_hash_rate,
+                at,
+                seen,
+            ),
+            Event::ChannelFailed => {
+                let id = self.last_open.take()?;
+                let downstream = self.downstreams.get_mut(&id)?;
+                downstream.channels.pop()?;
+                Some(Change::ChannelRefused { downstream_id: id })
+            }
+            Event::Disconnected { downstream_id } => self.disconnect(downstream_id),
+            Event::Reset(reset) => {
+                let miners = self.miner_count();
+                *self = Tracker::new();
+                Some(Change::Cleared { reset, miners })
+            }
+        }
+    }
+
+    fn expire_pending(&mut self, now: &Stamp) {
+        while let Some(front) = self.pending.front() {
+            if now.time - front.at.time > PAIRING_WINDOW {
+                self.pending.pop_front();
+            } else {
+                break;
+            }
+        }
+    }
+
+    fn open(
+        &mut self,
+        kind: ChannelKind,
+        downstream_id: u32,
+        user_identity: String,
+        rate: Option<f64>,
+        at: Stamp,
+        seen: Instant,
+    ) -> Option<Change> {
+        let downstream = self.downstreams.entry(downstream_id).or_insert_with(|| {
+            // A downstream id seen for the first time: its SetupConnection
+            // is the oldest one still waiting.
+            let (device, connected_at) = match self.pending.pop_front() {
+                Some(setup) => (setup.device, setup.at.text),
+                None => (Device::default(), at.text.clone()),
+            };
+            Downstream {
+                device,
+                connected_at,
+                channels: Vec::new(),
+            }
+        });
+        // The JDC refuses negative hash rates, and a report carrying NaN or
+        // infinity would be refused whole by the pool: such a channel is no
+        // miner. A rate that could not be read at all is still a miner.
+        let nominal_hash_rate = match rate {
+            None => 0.0,
+            Some(r) if r.is_finite() && r >= 0.0 => r,
+            Some(_) => {
+                self.last_open = None;
+                return Some(Change::ChannelRefused { downstream_id });
+            }
+        };
+        // The first channel connected when the device did; a translator's
+        // later channels are SV1 miners arriving one by one.
+        let connected_at = if downstream.channels.is_empty() {
+            downstream.connected_at.clone()
+        } else {
+            at.text
+        };
+        downstream.channels.push(Channel {
+            kind,
+            user_identity: user_identity.clone(),
+            nominal_hash_rate,
+            connected_at,
+            seen,
+        });
+        self.last_open = Some(downstream_id);
+        Some(Change::MinerAdded {
+            downstream_id,
+            vendor: downstream.device.vendor.clone(),
+            user_identity,
+        })
+    }
+
+    fn disconnect(&mut self, downstream_id: u32) -> Option<Change> {
+        if self.last_open == Some(downstream_id) {
+            self.last_open = None;
+        }
+        if let Some(gone) = self.downstreams.remove(&downstream_id) {
+            return Some(Change::Gone {
+                downstream_id,
+                miners: gone.channels.len(),
+            });
+        }
+        // A connection that never opened a channel: if it sent a
+        // SetupConnection, that setup is waiting and must leave with it. The
+        // oldest waiting one is the likeliest.
+        if !self.settled.remove(&downstream_id) {
+            self.pending.pop_front();
+        }
+        None
+    }
+
+    /// Drops what the monitoring API says is gone: downstreams it does not
+    /// list, and channels of a listed downstream whose identity it no longer
+    /// lists. Only entries read before `settled_before` are touched: the API
+    /// serves a snapshot refreshed every 15 s by default, so a miner that just
+    /// connected may not be in it yet. Returns how many miners were dropped.
+    pub fn reconcile(&mut self, clients: &[ClientView], settled_before: Instant) -> usize {
+        let mut dropped = 0;
+        self.downstreams.retain(|id, downstream| {
+            let old = |c: &Channel| c.seen < settled_before;
+            match clients.iter().find(|c| c.downstream_id == *id) {
+                None => {
+                    let before = downstream.channels.len();
+                    downstream.channels.retain(|c| !old(c));
+                    dropped += before - downstream.channels.len();
+                    !downstream.channels.is_empty()
+                }
+                Some(view) => {
+                    if let Some(identities) = &view.identities {
+                        let mut listed: Vec<&str> = identities.iter().map(String::as_str).collect();
+                        let before = downstream.channels.len();
+                        downstream.channels.retain(|c| {
+                            if let Some(i) = listed.iter().position(|u| *u == c.user_identity) {
+                                listed.swap_remove(i);
+                                true
+                            } else {
+                                !old(c)
+                            }
+                        });
+                        dropped += before - downstream.channels.len();
+                    }
+                    true
+                }
+            }
+        });
+        dropped
+    }
+
+    /// Channel counts per downstream id, to compare with the monitoring API.
+    pub fn channel_counts(&self) -> Vec<(u32, usize)> {
+        self.downstreams
+            .iter()
+            .map(|(id, d)| (*id, d.channels.len()))
+            .collect()
+    }
+
+    /// How many miners (open channels) the table holds.
+    pub fn miner_count(&self) -> usize {
+        self.downstreams.values().map(|d| d.channels.len()).sum()
+    }
+
+    /// The miners to report, in connection order.
+    pub fn miners(&self) -> Vec<Miner> {
+        self.downstreams
+            .values()
+            .flat_map(|d| {
+                d.channels.iter().map(|c| Miner {
+                    vendor: d.device.vendor.clone(),
+                    hardware_version: d.device.hardware_version.clone(),
+                    firmware: d.device.firmware.clone(),
+                    device_id: d.device.device_id.clone(),
+                    nominal_hash_rate: c.nominal_hash_rate,
+                    user_identity: c.user_identity.clone(),
+                    connected_at: c.connected_at.clone(),
+                })
+            })
+            .collect()
+    }
+
+    /// How many channels of each kind are open (standard, extended).
+    pub fn kinds(&self) -> (usize, usize) {
+        let mut counts = (0, 0);
+        for c in self.downstreams.values().flat_map(|d| &d.channels) {
+            match c.kind {
+                ChannelKind::Standard => counts.0 += 1,
+                ChannelKind::Extended => counts.1 += 1,
+            }
+        }
+        counts
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::parse::parse_line;
+    use std::time::Duration;
+
+    /// Lines in, table out; unparsed lines are skipped like the real input.
+    fn replay(lines: &[String]) -> Tracker {
+        let mut t = Tracker::new();
+        let now = Instant::now();
+        for line in lines {
+            if let Some(p) = parse_line(line) {
+                t.apply(p, now);
+            }
+        }
+        t
+    }
+
+    fn at(secs: u32) -> String {
+        format!(
+            "2026-11-24T18:{:02}:{:02}.000000Z",
+            36 + secs / 60,
+            secs % 60
+        )
+    }
+
+    fn setup(t: u32, vendor: &str) -> String {
+        format!("{}  INFO jd_client_sv2::downstream::common_message_handler: Received: SetupConnection(protocol: 0, min_version: 2, max_version: 2, flags: 0x00000001, endpoint_host: 127.0.0.1, endpoint_port: 34265, vendor: {vendor}, hardware_version: HW, firmware: , device_id: )", at(t))
+    }
+
+    fn open(t: u32, kind: &str, id: u32, who: &str) -> String {
+        format!("{}  INFO jd_client_sv2::channel_manager::downstream_message_handler: Received: Open{kind}MiningChannel(request_id: 1, user_identity: {who}, nominal_hash_rate: 1000, max_target: U256(ff)) downstream_id={id}", at(t))
+    }
+
+    fn gone(t: u32, id: u32) -> String {
+        format!("{}  WARN jd_client_sv2::downstream: Downstream::handle_downstream_message requested disconnect; cancelling downstream token downstream_id={id} error_kind=X", at(t))
+    }
+
+    fn vendors(t: &Tracker) -> Vec<(String, String)> {
+        t.miners()
+            .into_iter()
+            .map(|m| (m.vendor, m.user_identity))
+            .collect()
+    }
+
+    fn pairs(list: &[(&str, &str)]) -> Vec<(String, String)> {
+        list.iter()
+            .map(|(a, b)| (a.to_string(), b.to_string()))
+            .collect()
+    }
+
+    #[test]
+    fn setup_pairs_with_the_next_new_downstream() {
+        let t = replay(&[setup(0, "bitaxe"), open(0, "Standard", 0, "a.1")]);
+        assert_eq!(vendors(&t), pairs(&[("bitaxe", "a.1")]));
+        assert_eq!(t.miners()[0].connected_at, at(0));
+    }
+
+    #[test]
+    fn a_rejected_setup_is_not_glued_onto_the_next_device() {
+        let reject = format!("{}  INFO jd_client_sv2::downstream::common_message_handler: Rejecting: work selection not allowed.", at(1));
+        let failed = format!("{} ERROR jd_client_sv2::downstream: Failed to set up downstream connection e=JDCError {{ kind: SetupConnectionError, action: Disconnect(3), _owner: PhantomData }}", at(1));
+        let t = replay(&[
+            setup(1, "Acme"),
+            reject,
+            failed,
+            // The next device connects before the rejected one's disconnect
+            // line (logged a second later).
+            setup(2, "nerdqaxe"),
+            open(2, "Standard", 4, "a.n"),
+            gone(2, 3),
+        ]);
+        assert_eq!(vendors(&t), pairs(&[("nerdqaxe", "a.n")]));
+    }
+
+    #[test]
+    fn a_setup_never_followed_by_a_channel_expires() {
+        let t = replay(&[setup(0, "ghost"), open(30, "Standard", 0, "a.1")]);
+        assert_eq!(vendors(&t), pairs(&[("", "a.1")]));
+        // Unpaired: connectedAt is the channel's own time.
+        assert_eq!(t.miners()[0].connected_at, at(30));
+    }
+
+    #[test]
+    fn a_setup_whose_connection_left_without_a_channel_leaves_with_it() {
+        let t = replay(&[
+            setup(0, "ghost"),
+            gone(1, 5),
+            setup(2, "bitaxe"),
+            open(2, "Standard", 6, "a.1"),
+        ]);
+        assert_eq!(vendors(&t), pairs(&[("bitaxe", "a.1")]));
+    }
+
+    #[test]
+    fn a_translator_with_several_extended_channels_is_several_miners() {
+        let t = replay(&[
+            setup(0, "SRI"),
+            open(0, "Extended", 1, "a.m1"),
+            open(1, "Extended", 1, "a.m2"),
+            open(9, "Extended", 1, "a.m3"),
+        ]);
+        assert_eq!(
+            vendors(&t),
+            pairs(&[("SRI", "a.m1"), ("SRI", "a.m2"), ("SRI", "a.m3")])
+        );
+        let times: Vec<_> = t.miners().into_iter().map(|m| m.connected_at).collect();
+        assert_eq!(times, [at(0), at(1), at(9)]);
+        assert_eq!(t.kinds(), (0, 3));
+        let t = replay(&[
+            setup(0, "SRI"),
+            open(0, "Extended", 1, "a.m1"),
+            open(1, "Extended", 1, "a.m2"),
+            gone(5, 1),
+        ]);
+        assert!(t.miners().is_empty());
+    }
+
+    #[test]
+    fn a_refused_channel_is_no_miner_but_the_device_keeps_its_vendor() {
+        let refused = format!("{} ERROR jd_client_sv2::channel_manager::downstream_message_handler: Failed to create standard channel e=OpenChannelInvalidNominalHashrate(\"invalid-nominal-hashrate\")", at(1));
+        let bad = open(1, "Standard", 4, "a.bad")
+            .replace("nominal_hash_rate: 1000", "nominal_hash_rate: -1");
+        let t = replay(&[setup(0, "nerdqaxe"), bad.clone(), refused.clone()]);
+        assert!(t.miners().is_empty());
+        let t = replay(&[
+            setup(0, "nerdqaxe"),
+            bad,
+            refused.clone(),
+            open(20, "Standard", 4, "a.good"),
+        ]);
+        assert_eq!(vendors(&t), pairs(&[("nerdqaxe", "a.good")]));
+        assert_eq!(t.miners()[0].connected_at, at(0));
+        // A refusal of a channel the tracker accepted removes it.
+        let refused = refused.replace(&at(1), &at(3));
+        let t = replay(&[
+            setup(0, "bitaxe"),
+            open(0, "Standard", 0, "a.1"),
+            setup(2, "x"),
+            open(2, "Standard", 1, "a.2"),
+            refused,
+        ]);
+        assert_eq!(vendors(&t), pairs(&[("bitaxe", "a.1")]));
+    }
+
+    #[test]
+    fn restarts_and_fallbacks_clear_the_table() {
+        let restart = format!(
+            "{}  INFO jd_client_sv2::channel_manager: Starting downstream server at 0.0.0.0:34265",
+            at(10)
+        );
+        let fallback = format!("{}  WARN jd_client_sv2::jdc_runtime: Upstream/Job Declarator connection dropped — attempting reconnection...", at(10));
+        for reset in [restart, fallback] {
+            let t = replay(&[
+                setup(0, "bitaxe"),
+                open(0, "Standard", 0, "a.1"),
+                setup(1, "bitaxe"),
+                open(1, "Standard", 1, "a.2"),
+                reset,
+                // ids restart at 0: the new downstream 0 is another device.
+                setup(12, "nerdqaxe"),
+                open(12, "Standard", 0, "a.3"),
+            ]);
+            assert_eq!(vendors(&t), pairs(&[("nerdqaxe", "a.3")]));
+        }
+    }
+
+    #[test]
+    fn the_monitoring_api_overrules_the_log_for_old_entries_only() {
+        let mut t = replay(&[
+            setup(0, "bitaxe"),
+            open(0, "Standard", 0, "a.1"),
+            setup(1, "SRI"),
+            open(1, "Extended", 1, "a.m1"),
+            open(1, "Extended", 1, "a.m2"),
+        ]);
+        let later = Instant::now() + Duration::from_secs(60);
+        let clients = [ClientView {
+            downstream_id: 1,
+            channels: 1,
+            identities: Some(vec!["a.m2".into()]),
+        }];
+        // Too recent to judge: nothing dropped.
+        assert_eq!(
+            t.reconcile(&clients, Instant::now() - Duration::from_secs(60)),
+            0
+        );
+        assert_eq!(t.miner_count(), 3);
+        assert_eq!(t.reconcile(&clients, later), 2);
+        assert_eq!(vendors(&t), pairs(&[("SRI", "a.m2")]));
+        assert_eq!(t.channel_counts(), [(1, 1)]);
+    }
+}

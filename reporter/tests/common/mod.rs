@@ -1,0 +1,295 @@
+//! Shared by the binary's tests: a real HTTP/1.1 receiver on 127.0.0.1 that
+//! records the reporter's requests, pool-mode jd-client configs in both
+//! layouts, and the fixture log.
+
+#![allow(dead_code)]
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::{TcpListener, TcpStream};
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU16, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+
+pub const FIXTURE: &str = include_str!("../fixtures/jd_client_sv2-0.6.0-session.log");
+pub const SOLO_CONFIG: &str = include_str!("../fixtures/jd_client_sv2-0.6.0-solo.toml");
+pub const IDENTITY: &str = "bc1qexampleaddr.jdc";
+
+/// The fixture up to (not including) the JDC's shutdown: the bitaxe on
+/// downstream 2 is connected, the rest have left.
+pub fn running_log() -> &'static str {
+    &FIXTURE[..FIXTURE.find("2026-11-24T18:36:54").unwrap()]
+}
+
+/// One request as the receiver read it off the wire.
+#[derive(Debug, Clone)]
+pub struct Request {
+    pub method: String,
+    pub path: String,
+    pub headers: Vec<(String, String)>,
+    pub body: Vec<u8>,
+}
+
+impl Request {
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+    }
+
+    pub fn json(&self) -> Value {
+        serde_json::from_slice(&self.body).expect("the body is JSON")
+    }
+
+    /// The report's miners as (vendor, userIdentity).
+    pub fn miners(&self) -> Vec<(String, String)> {
+        self.json()["miners"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|m| {
+                (
+                    m["vendor"].as_str().unwrap().to_owned(),
+                    m["userIdentity"].as_str().unwrap().to_owned(),
+                )
+            })
+            .collect()
+    }
+}
+
+/// A pool's report endpoint, as far as the reporter can tell: records every
+/// POST and answers it with `status` and, for 2xx,
+/// `{"success":true,"accepted":N}`. GETs are answered from [`Receiver::route`]
+/// (a stand-in for the JDC's monitoring API), 404 otherwise.
+pub struct Receiver {
+    pub port: u16,
+    requests: Arc<Mutex<Vec<Request>>>,
+    status: Arc<AtomicU16>,
+    routes: Routes,
+}
+
+type Routes = Arc<Mutex<Vec<(String, String)>>>;
+
+impl Receiver {
+    pub fn start() -> Receiver {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let requests = Arc::new(Mutex::new(Vec::new()));
+        let status = Arc::new(AtomicU16::new(200));
+        let routes: Routes = Arc::new(Mutex::new(Vec::new()));
+        let (r, s, g) = (requests.clone(), status.clone(), routes.clone());
+        std::thread::spawn(move || {
+            for stream in listener.incoming().flatten() {
+                let (r, s, g) = (r.clone(), s.clone(), g.clone());
+                std::thread::spawn(move || serve(stream, &r, &s, &g));
+            }
+        });
+        Receiver {
+            port,
+            requests,
+            status,
+            routes,
+        }
+    }
+
+    /// Answers `GET path` (query ignored) with `json`.
+    pub fn route(&self, path: &str, json: &str) {
+        self.routes
+            .lock()
+            .unwrap()
+            .push((path.to_owned(), json.to_owned()));
+    }
+
+    pub fn base_url(&self) -> String {
+        format!("http://127.0.0.1:{}", self.port)
+    }
+
+    pub fn set_status(&self, status: u16) {
+        self.status.store(status, Ordering::SeqCst);
+    }
+
+    pub fn url(&self) -> String {
+        format!("http://127.0.0.1:{}/api/downstream-report", self.port)
+    }
+
+    pub fn requests(&self) -> Vec<Request> {
+        self.requests.lock().unwrap().clone()
+    }
+
+    /// Waits until `done` holds for the requests so far; panics with them
+    /// after `timeout`.
+    pub fn wait_for(
+        &self,
+        timeout: Duration,
+        what: &str,
+        done: impl Fn(&[Request]) -> bool,
+    ) -> Vec<Request> {
+        let deadline = Instant::now() + timeout;
+        loop {
+            let requests = self.requests();
+            if done(&requests) {
+                return requests;
+            }
+            if Instant::now() > deadline {
+                let bodies: Vec<String> = requests
+                    .iter()
+                    .map(|r| String::from_utf8_lossy(&r.body).into_owned())
+                    .collect();
+                panic!("timed out waiting for {what}; received: {bodies:#?}");
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+}
+
+fn serve(stream: TcpStream, requests: &Mutex<Vec<Request>>, status: &AtomicU16, routes: &Routes) {
+    let mut reader = BufReader::new(stream.try_clone().unwrap());
+    let mut writer = stream;
+    loop {
+        let mut line = String::new();
+        if reader.read_line(&mut line).unwrap_or(0) == 0 {
+            return;
+        }
+        let mut parts = line.split_whitespace();
+        let method = parts.next().unwrap_or_default().to_owned();
+        let path = parts.next().unwrap_or_default().to_owned();
+        let mut headers = Vec::new();
+        loop {
+            let mut h = String::new();
+            if reader.read_line(&mut h).unwrap_or(0) == 0 {
+                return;
+            }
+            let h = h.trim_end();
+            if h.is_empty() {
+                break;
+            }
+            if let Some((k, v)) = h.split_once(':') {
+                headers.push((k.trim().to_owned(), v.trim().to_owned()));
+            }
+        }
+        let length = headers
+            .iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case("content-length"))
+            .and_then(|(_, v)| v.parse().ok())
+            .unwrap_or(0);
+        let mut body = vec![0; length];
+        if reader.read_exact(&mut body).is_err() {
+            return;
+        }
+        if method == "GET" {
+            let bare = path.split('?').next().unwrap_or_default();
+            let found = routes
+                .lock()
+                .unwrap()
+                .iter()
+                .find(|(p, _)| p == bare)
+                .map(|(_, json)| json.clone());
+            let (code, answer) = match found {
+                Some(json) => (200, json),
+                None => (404, "{\"error\":\"not found\"}".to_owned()),
+            };
+            let response = format!(
+                "HTTP/1.1 {code} Test\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{answer}",
+                answer.len()
+            );
+            if writer.write_all(response.as_bytes()).is_err() {
+                return;
+            }
+            continue;
+        }
+        let code = status.load(Ordering::SeqCst);
+        let answer = if (200..300).contains(&code) {
+            let accepted = serde_json::from_slice::<Value>(&body)
+                .ok()
+                .and_then(|v| v["miners"].as_array().map(Vec::len))
+                .unwrap_or(0);
+            format!("{{\"success\":true,\"accepted\":{accepted}}}")
+        } else {
+            "{\"success\":false,\"error\":\"test receiver says no\"}".to_owned()
+        };
+        requests.lock().unwrap().push(Request {
+            method,
+            path,
+            headers,
+            body,
+        });
+        let response = format!(
+            "HTTP/1.1 {code} Test\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{answer}",
+            answer.len()
+        );
+        if writer.write_all(response.as_bytes()).is_err() {
+            return;
+        }
+    }
+}
+
+/// A pool-mode config in the 0.3.0+ layout, for a pool on 127.0.0.1:`port`.
+pub fn config_per_upstream(dir: &Path, port: u16) -> PathBuf {
+    let text = format!(
+        r#"listening_address = "127.0.0.1:34265"
+max_supported_version = 2
+min_supported_version = 2
+authority_public_key = "9auqWEzQDVyd2oe1JVGFLMLHZtCo2FFqZwtKA5gd9xbuEu7PH72"
+authority_secret_key = "mkDLTBBRxdBv998612qipDYoTK3YUrqLe8uWw7gu3iXbSrn2n"
+cert_validity_sec = 3600
+shares_per_minute = 6.0
+share_batch_size = 10
+mode = "FULLTEMPLATE"
+jdc_signature = "Sv2MinerSignature"
+coinbase_reward_script = "addr(bc1q9f9vj7spn8h7qda6pn8d4g4j99f0mn9lhwz55j)"
+
+[[upstreams]]
+authority_pubkey = "9auqWEzQDVyd2oe1JVGFLMLHZtCo2FFqZwtKA5gd9xbuEu7PH72"
+pool_address = "127.0.0.1"
+pool_port = {port}
+jds_address = "127.0.0.1"
+jds_port = 34264
+user_identity = "{IDENTITY}"
+
+[[upstreams]]
+authority_pubkey = "9auqWEzQDVyd2oe1JVGFLMLHZtCo2FFqZwtKA5gd9xbuEu7PH72"
+pool_address = "127.0.0.1"
+pool_port = 9
+jds_address = "127.0.0.1"
+jds_port = 9
+user_identity = "bc1qbackup"
+
+[template_provider_type.Sv2Tp]
+address = "127.0.0.1:18442"
+"#
+    );
+    write(dir, "jdc-per-upstream.toml", &text)
+}
+
+/// A pool-mode config in the older layout: top-level `user_identity`,
+/// `pool_address = "host:port"`.
+pub fn config_older(dir: &Path, port: u16) -> PathBuf {
+    let text = format!(
+        r#"downstream_address = "127.0.0.1"
+downstream_port = 34265
+max_supported_version = 2
+min_supported_version = 2
+authority_public_key = "9auqWEzQDVyd2oe1JVGFLMLHZtCo2FFqZwtKA5gd9xbuEu7PH72"
+authority_secret_key = "mkDLTBBRxdBv998612qipDYoTK3YUrqLe8uWw7gu3iXbSrn2n"
+cert_validity_sec = 3600
+user_identity = "{IDENTITY}"
+tp_address = "127.0.0.1:8442"
+
+[[upstreams]]
+authority_pubkey = "9auqWEzQDVyd2oe1JVGFLMLHZtCo2FFqZwtKA5gd9xbuEu7PH72"
+pool_address = "127.0.0.1:{port}"
+jd_address = "127.0.0.1:34264"
+pool_signature = "Stratum v2 SRI Pool"
+"#
+    );
+    write(dir, "jdc-older.toml", &text)
+}
+
+pub fn write(dir: &Path, name: &str, text: &str) -> PathBuf {
+    let path = dir.join(name);
+    std::fs::write(&path, text).unwrap();
+    path
+}

@@ -1,0 +1,182 @@
+//! The JDC side end to end: the real jd_client_sv2 session log replayed
+//! through the built `jdc-reporter` into the Worker under `wrangler dev`
+//! renames the JDC's seeded `jd-client/sv2` rows and shows up in GET.
+//!
+//! The binary is taken from `JDC_REPORTER_BIN` (`scripts/test.sh` builds it
+//! and sets it), else `target/debug/jdc-reporter`.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+use dmr_tests::{insert_clients, repo_root, ClientRow, Options, Worker};
+use serde_json::{json, Value};
+
+/// The JDC's pool address and the identity it mines with.
+const ADDRESS: &str = "bc1qexampleaddr";
+const IDENTITY: &str = "bc1qexampleaddr.jdc";
+const OTHER: &str = "bc1qsomeoneelse";
+
+fn reporter_bin() -> PathBuf {
+    let bin = std::env::var_os("JDC_REPORTER_BIN")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| repo_root().join("target/debug/jdc-reporter"));
+    assert!(
+        bin.exists(),
+        "{} does not exist: build it with `cargo build -p jdc-reporter` (scripts/test.sh does) or set JDC_REPORTER_BIN",
+        bin.display()
+    );
+    bin
+}
+
+fn fixture() -> String {
+    let path = repo_root().join("reporter/tests/fixtures/jd_client_sv2-0.6.0-session.log");
+    std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+}
+
+/// The fixture up to the JDC's shutdown: the bitaxe on downstream 2 is the
+/// one miner still connected.
+fn running(log: &str) -> &str {
+    &log[..log
+        .find("2026-11-24T18:36:54")
+        .expect("the fixture's shutdown")]
+}
+
+/// A pool-mode jd-client config whose pool is the Worker, so the report URL
+/// is derived exactly as an operator's would be.
+fn jdc_config(dir: &Path, worker: &Worker) -> PathBuf {
+    let port = worker.base_url().rsplit(':').next().unwrap().to_owned();
+    let path = dir.join("jdc.toml");
+    std::fs::write(
+        &path,
+        format!(
+            r#"listening_address = "127.0.0.1:34265"
+mode = "FULLTEMPLATE"
+
+[[upstreams]]
+authority_pubkey = "9auqWEzQDVyd2oe1JVGFLMLHZtCo2FFqZwtKA5gd9xbuEu7PH72"
+pool_address = "127.0.0.1"
+pool_port = {port}
+jds_address = "127.0.0.1"
+jds_port = 34264
+user_identity = "{IDENTITY}"
+"#
+        ),
+    )
+    .unwrap();
+    path
+}
+
+/// `jdc-reporter -c CONFIG --log LOG --from-start --once`.
+fn replay(config: &Path, log: &Path) -> Output {
+    Command::new(reporter_bin())
+        .arg("-c")
+        .arg(config)
+        .arg("--log")
+        .arg(log)
+        .args(["--from-start", "--once"])
+        .env_remove("JDC_REPORTER_TOKEN")
+        .output()
+        .expect("jdc-reporter runs")
+}
+
+fn start() -> Worker {
+    Worker::start_with(Options {
+        seed_sql: Some(insert_clients(&[
+            ClientRow::live(ADDRESS, "jdc-1", "jd-client/sv2"),
+            ClientRow::live(ADDRESS, "jdc-2", "jd-client/sv2"),
+            ClientRow::live(OTHER, "other-1", "jd-client/sv2"),
+        ])),
+        ..Options::default()
+    })
+}
+
+fn user_agents(worker: &Worker) -> Vec<(String, String)> {
+    worker
+        .d1("SELECT sessionId, userAgent FROM clients ORDER BY sessionId")
+        .into_iter()
+        .map(|r| {
+            (
+                r["sessionId"].as_str().unwrap().to_owned(),
+                r["userAgent"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect()
+}
+
+fn pairs(list: &[(&str, &str)]) -> Vec<(String, String)> {
+    list.iter()
+        .map(|(a, b)| (a.to_string(), b.to_string()))
+        .collect()
+}
+
+#[test]
+fn a_replayed_jdc_log_renames_the_jdc_rows_and_shows_in_get() {
+    let worker = start();
+    let dir = tempfile::tempdir().unwrap();
+    let log = dir.path().join("jdc.log");
+    let fixture = fixture();
+    std::fs::write(&log, running(&fixture)).unwrap();
+
+    let output = replay(&jdc_config(dir.path(), &worker), &log);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(output.status.success(), "jdc-reporter failed: {stderr}");
+    assert!(
+        stderr.contains("report sent miners=1 accepted=1 status=200"),
+        "{stderr}"
+    );
+
+    assert_eq!(
+        user_agents(&worker),
+        pairs(&[
+            ("jdc-1", "bitaxe/sv2"),
+            ("jdc-2", "bitaxe/sv2"),
+            ("other-1", "jd-client/sv2"),
+        ])
+    );
+
+    let reports = worker.get_reports();
+    assert_eq!(reports.len(), 1, "{reports:?}");
+    let report = &reports[0];
+    assert_eq!(report["schemaVersion"], 1);
+    assert_eq!(report["jdcUserIdentity"], IDENTITY);
+    assert_eq!(report["userAgent"], "bitaxe/sv2");
+    assert_eq!(
+        report["miners"],
+        json!([{
+            "vendor": "bitaxe",
+            "hardwareVersion": "BM1370",
+            "firmware": "",
+            "deviceId": "",
+            "nominalHashRate": 1e12,
+            "userIdentity": "bc1qexampleaddr.bitaxe1",
+            "connectedAt": "2026-11-24T18:36:28.978564Z"
+        }])
+    );
+}
+
+#[test]
+fn the_whole_session_ends_empty_and_renames_nothing() {
+    let worker = start();
+    let dir = tempfile::tempdir().unwrap();
+    let log = dir.path().join("jdc.log");
+    std::fs::write(&log, fixture()).unwrap();
+
+    // The log ends with the JDC shutting down: nobody is connected.
+    let output = replay(&jdc_config(dir.path(), &worker), &log);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(output.status.success(), "jdc-reporter failed: {stderr}");
+    assert!(stderr.contains("report sent miners=0"), "{stderr}");
+
+    assert_eq!(
+        user_agents(&worker),
+        pairs(&[
+            ("jdc-1", "jd-client/sv2"),
+            ("jdc-2", "jd-client/sv2"),
+            ("other-1", "jd-client/sv2"),
+        ])
+    );
+    let reports = worker.get_reports();
+    assert_eq!(reports.len(), 1, "{reports:?}");
+    assert_eq!(reports[0]["jdcUserIdentity"], IDENTITY);
+    assert_eq!(reports[0]["miners"], Value::Array(vec![]));
+}
