@@ -8,6 +8,10 @@
 //!
 //! The Worker and the inspector must have been built first
 //! (`bash scripts/build.sh`; `npm test` does it).
+//!
+//! [`load`] drives many concurrent reporters against a running Worker.
+
+pub mod load;
 
 use std::fs::File;
 use std::io::Read;
