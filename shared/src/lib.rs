@@ -8,16 +8,19 @@
 //! - [`json`]: strict JSON reading (no repeated keys, bounded nesting).
 //! - [`vendor`]: which `userAgent` a report renames `jd-client/sv2` rows to.
 //! - [`identity`]: how a `jdcUserIdentity` maps to the pool's `address`.
+//! - [`summary`]: one JDC at a glance, small enough for KV metadata.
 //! - [`limits`]: the protocol's timings and the size limits, defined once.
 
 pub mod identity;
 pub mod json;
 pub mod limits;
 pub mod report;
+pub mod summary;
 pub mod validate;
 pub mod vendor;
 
 pub use identity::address_of;
 pub use report::{Miner, Report, StoredReport, SCHEMA_VERSION};
+pub use summary::{JdcSummary, VendorShare};
 pub use validate::{parse_report, validate_report, ReportError};
 pub use vendor::{majority_vendor, sanitize_vendor, user_agent_for, JDC_USER_AGENT};

@@ -8,9 +8,25 @@ pub const REPORT_INTERVAL_SECS: u64 = 60;
 /// missed reports' worth, so one lost POST never hides a live JDC.
 pub const REPORT_TTL_SECS: u64 = 300;
 
-/// A JDC whose last report is older than this (one and a half intervals) has
-/// missed a report: the inspector shows it as stale until it expires.
-pub const STALE_AFTER_SECS: u64 = 90;
+/// A report whose content (identity and miners) is unchanged is stored again
+/// only once the stored copy is at least this old: with a report every 60 s
+/// that is every third report, a third of the KV writes, and the copy never
+/// gets older than three intervals. See [`refresh_after_secs`].
+pub const REFRESH_AFTER_SECS: u64 = 135;
+
+/// When an unchanged report is stored again under a TTL of `ttl_secs`: after
+/// [`REFRESH_AFTER_SECS`], or half the TTL if that is sooner, so a JDC that
+/// keeps reporting never expires.
+pub fn refresh_after_secs(ttl_secs: u64) -> u64 {
+    REFRESH_AFTER_SECS.min(ttl_secs / 2)
+}
+
+/// A JDC whose stored report is older than this has missed reports: the
+/// inspector shows it as stale until it expires. A JDC that reports every
+/// 60 s has its report stored at least every 180 s (a changed report at
+/// once, an unchanged one every third time), so older than 200 s means at
+/// least one report did not arrive.
+pub const STALE_AFTER_SECS: u64 = 200;
 
 /// Longest `jdcUserIdentity`, in bytes. Bitcoin addresses are at most 90
 /// characters; the rest leaves room for a `.worker` suffix. It is also part of

@@ -93,6 +93,7 @@ pub struct Reply {
     pub allow: Option<String>,
     pub retry_after: Option<String>,
     pub www_authenticate: Option<String>,
+    pub link: Option<String>,
     pub body: String,
 }
 
@@ -111,6 +112,8 @@ pub struct Options {
     pub vars: Vec<(String, String)>,
     /// SQL run against D1 after the migrations, before the server starts.
     pub seed_sql: Option<String>,
+    /// A file of SQL run the same way, for seeds too large for a command line.
+    pub seed_file: Option<PathBuf>,
     /// Bindings of `wrangler.toml` to leave out (`"REPORTS"`,
     /// `"IP_RATE_LIMITER"`), to see the Worker cope without them.
     pub without_bindings: Vec<&'static str>,
@@ -166,6 +169,10 @@ impl Worker {
         }
         if let Some(sql) = worker.options.seed_sql.clone() {
             worker.wrangler_local(&["d1", "execute", "DB", "--command", &sql]);
+        }
+        if let Some(file) = worker.options.seed_file.clone() {
+            let file = file.to_str().expect("utf-8 seed path").to_owned();
+            worker.wrangler_local(&["d1", "execute", "DB", "--file", &file]);
         }
         worker.spawn();
         worker
@@ -339,6 +346,7 @@ impl Worker {
         let allow = header("allow");
         let retry_after = header("retry-after");
         let www_authenticate = header("www-authenticate");
+        let link = header("link");
         let body = response
             .body_mut()
             .with_config()
@@ -351,6 +359,7 @@ impl Worker {
             allow,
             retry_after,
             www_authenticate,
+            link,
             body,
         }
     }
@@ -396,6 +405,46 @@ impl Worker {
         let out = self.wrangler_local(&["kv", "key", "list", "--binding", "REPORTS"]);
         serde_json::from_str::<Vec<Value>>(&out)
             .unwrap_or_else(|e| panic!("kv key list output is not JSON ({e}): {out}"))
+    }
+}
+
+impl Worker {
+    /// Writes many KV entries at once (`wrangler kv bulk put`): a JSON file
+    /// of `{key, value, metadata, expiration_ttl}` objects.
+    pub fn kv_bulk_put(&self, file: &Path) {
+        let file = file.to_str().expect("utf-8 path");
+        self.wrangler_local(&["kv", "bulk", "put", file, "--binding", "REPORTS"]);
+    }
+
+    /// CPU time (user + system) used so far by the workerd processes of this
+    /// server, from `/proc`.
+    pub fn workerd_cpu_secs(&self) -> f64 {
+        let group = self.child.id() as i64;
+        // SAFETY: sysconf has no preconditions.
+        let ticks = unsafe { libc::sysconf(libc::_SC_CLK_TCK) }.max(1) as f64;
+        let mut total = 0.0;
+        for entry in std::fs::read_dir("/proc").into_iter().flatten().flatten() {
+            let Ok(stat) = std::fs::read_to_string(entry.path().join("stat")) else {
+                continue;
+            };
+            // pid (comm) state ppid pgrp ... utime(14) stime(15): split after
+            // the comm's closing parenthesis, which may contain spaces.
+            let Some((head, rest)) = stat.rsplit_once(") ") else {
+                continue;
+            };
+            let fields: Vec<&str> = rest.split_whitespace().collect();
+            let in_group = fields.get(2).and_then(|g| g.parse::<i64>().ok()) == Some(group);
+            if in_group && head.contains("(workerd") {
+                let field = |i: usize| {
+                    fields
+                        .get(i)
+                        .and_then(|v| v.parse::<f64>().ok())
+                        .unwrap_or(0.0)
+                };
+                total += (field(11) + field(12)) / ticks;
+            }
+        }
+        total
     }
 }
 

@@ -45,6 +45,8 @@ fn the_document_matches_the_answers() {
         operations,
         [
             "get /api/downstream-report",
+            "get /api/downstream-report/{identity}",
+            "get /api/jdcs",
             "get /api/openapi.json",
             "post /api/downstream-report"
         ]
@@ -68,6 +70,16 @@ fn the_document_matches_the_answers() {
     for item in &listed {
         conforms(&doc, "StoredReport", item);
     }
+    let one = worker.request("GET", "/api/downstream-report/bc1qopenapi.rig", None);
+    conforms(&doc, "StoredReport", &one.json());
+    let jdcs = worker.request("GET", "/api/jdcs", None).json();
+    assert_eq!(jdcs.as_array().unwrap().len(), 1);
+    for item in jdcs.as_array().unwrap() {
+        conforms(&doc, "JdcSummary", item);
+    }
+    let missing = worker.request("GET", "/api/downstream-report/nobody", None);
+    assert_eq!(missing.status, 404);
+    conforms(&doc, "Problem", &missing.json());
 
     // Refusals: documented statuses with problem bodies.
     let refusals: [&[u8]; 3] = [b"nope", b"{}", br#"{"schemaVersion":7}"#];

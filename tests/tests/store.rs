@@ -82,3 +82,116 @@ fn the_ttl_is_configurable_and_never_below_kvs_minimum() {
         );
     }
 }
+
+#[test]
+fn an_unchanged_report_is_not_written_again_until_its_copy_is_old() {
+    // TTL 60 s: an unchanged report is stored again after 30 s (half the TTL).
+    let worker = Worker::start_with(Options {
+        vars: vec![("REPORT_TTL_SECONDS".into(), "60".into())],
+        ..Options::default()
+    });
+    let first = report(JDC, vec![miner("bitaxe", 1e12, "w1")]);
+    let reply = worker.post_report(&first).json();
+    assert_eq!(reply["stored"], true);
+    let stored_at = reply["receivedAt"].clone();
+
+    // The same miners again (a new timestamp): accepted, renamed as usual,
+    // not written; the answer and GET tell when the copy was stored.
+    let again = report(JDC, vec![miner("bitaxe", 1e12, "w1")]);
+    let reply = worker.post_report(&again).json();
+    assert_eq!(reply["success"], true);
+    assert_eq!(reply["stored"], false);
+    assert_eq!(reply["receivedAt"], stored_at);
+    assert_eq!(worker.get_reports()[0]["receivedAt"], stored_at);
+    let log = worker.log_containing("\"stored\":false");
+    assert!(
+        log.contains("\"kvOperations\":1"),
+        "one read, no write:\n{log}"
+    );
+
+    // Any change is written at once.
+    let changed = report(JDC, vec![miner("bitaxe", 1.1e12, "w1")]);
+    let reply = worker.post_report(&changed).json();
+    assert_eq!(reply["stored"], true);
+    let stored_at = reply["receivedAt"].clone();
+    assert_ne!(stored_at, reply["expiresAt"]);
+
+    // Past half the TTL the same report is written again, so a JDC that
+    // keeps reporting never expires.
+    std::thread::sleep(std::time::Duration::from_secs(31));
+    let reply = worker.post_report(&changed).json();
+    assert_eq!(reply["stored"], true, "{reply}");
+    assert_ne!(reply["receivedAt"], stored_at);
+}
+
+#[test]
+fn one_report_summaries_and_pages() {
+    let worker = Worker::start();
+    for i in 0..5 {
+        let identity = format!("{JDC}.rig{i}");
+        let miners = (0..=i)
+            .map(|m| miner(if m % 2 == 0 { "bitaxe" } else { "" }, 1e12, "w"))
+            .collect();
+        assert_eq!(worker.post_report(&report(&identity, miners)).status, 200);
+    }
+
+    // One JDC by identity (percent-encoded or not).
+    let one = worker.request("GET", &format!("/api/downstream-report/{JDC}.rig2"), None);
+    assert_eq!(one.status, 200, "{}", one.body);
+    assert_eq!(one.json()["miners"].as_array().unwrap().len(), 3);
+    let encoded = worker.request("GET", &format!("/api/downstream-report/{JDC}%2Erig2"), None);
+    assert_eq!(encoded.json(), one.json());
+    let missing = worker.request("GET", "/api/downstream-report/bc1qnobody", None);
+    assert_eq!(missing.status, 404);
+    assert!(missing.json()["detail"]
+        .as_str()
+        .unwrap()
+        .contains("no live report"));
+
+    // Summaries: counts, hash rate and vendors from KV metadata.
+    let jdcs = worker.request("GET", "/api/jdcs", None).json();
+    let jdcs = jdcs.as_array().unwrap();
+    assert_eq!(jdcs.len(), 5);
+    let rig3 = &jdcs[3];
+    assert_eq!(rig3["identity"], format!("{JDC}.rig3"));
+    assert_eq!(rig3["miners"], 4);
+    assert_eq!(rig3["hashRate"], 4e12);
+    assert_eq!(rig3["userAgent"], "bitaxe/sv2");
+    assert_eq!(
+        rig3["vendors"],
+        serde_json::json!([
+            {"vendor": "bitaxe", "miners": 2, "hashRate": 2e12},
+            {"vendor": "(unknown)", "miners": 2, "hashRate": 2e12}
+        ])
+    );
+    let log = worker.log_containing("\"view\":\"jdcs\"");
+    assert!(
+        log.contains("\"items\":5,\"kvOperations\":1"),
+        "one list call:\n{log}"
+    );
+
+    // Pages of two, linked until the last.
+    let mut path = "/api/downstream-report?limit=2".to_string();
+    let mut seen = Vec::new();
+    for _ in 0..5 {
+        let reply = worker.request_with("GET", &path, &[], None);
+        assert_eq!(reply.status, 200);
+        seen.extend(
+            reply
+                .json()
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|r| r["jdcUserIdentity"].as_str().unwrap().to_owned()),
+        );
+        match reply.link {
+            Some(link) => {
+                let target = link.trim_start_matches('<').split('>').next().unwrap();
+                path = target.to_owned();
+            }
+            None => break,
+        }
+    }
+    let expected: Vec<String> = (0..5).map(|i| format!("{JDC}.rig{i}")).collect();
+    assert_eq!(seen, expected);
+}

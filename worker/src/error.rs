@@ -29,6 +29,8 @@ pub enum ApiError {
     MethodNotAllowed { allow: &'static str },
     /// No such endpoint.
     NotFound { path: String },
+    /// No live report for this identity.
+    NoReport { identity: String },
     /// KV or D1 failed; `store` says which, `cause` is logged, not sent.
     Unavailable { store: &'static str, cause: String },
     /// A bug, a bad setting or a runtime failure outside storage; logged.
@@ -53,7 +55,7 @@ impl ApiError {
             ApiError::Unauthorized { .. } => 401,
             ApiError::RateLimited { .. } => 429,
             ApiError::MethodNotAllowed { .. } => 405,
-            ApiError::NotFound { .. } => 404,
+            ApiError::NotFound { .. } | ApiError::NoReport { .. } => 404,
             ApiError::Unavailable { .. } => 503,
             ApiError::Internal(_) => 500,
         }
@@ -68,7 +70,7 @@ impl ApiError {
             ApiError::Unauthorized { .. } => "Unauthorized",
             ApiError::RateLimited { .. } => "Too many requests",
             ApiError::MethodNotAllowed { .. } => "Method not allowed",
-            ApiError::NotFound { .. } => "Not found",
+            ApiError::NotFound { .. } | ApiError::NoReport { .. } => "Not found",
             ApiError::Unavailable { .. } => "Storage unavailable",
             ApiError::Internal(_) => "Internal error",
         }
@@ -92,6 +94,9 @@ impl ApiError {
                 format!("this endpoint accepts {allow}")
             }
             ApiError::NotFound { path } => format!("there is no endpoint at {path}"),
+            ApiError::NoReport { identity } => {
+                format!("no live report for {identity:?}: it never reported or its report expired")
+            }
             ApiError::Unavailable { store, .. } => format!(
                 "the pool's {} is unavailable; nothing was stored or renamed, retry later",
                 if *store == "D1" {

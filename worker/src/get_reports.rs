@@ -1,17 +1,118 @@
-//! `GET /api/downstream-report`: every live report, as a JSON array.
+//! The read endpoints, all behind the optional inspector token:
+//!
+//! - `GET /api/downstream-report`: the live reports as a JSON array, the
+//!   protocol's debugging view; a page of at most 1,000 (one `list` call and
+//!   one bulk read per 100), with `Link: <...>; rel="next"` when more remain;
+//! - `GET /api/downstream-report/{identity}`: one JDC's report (one read);
+//! - `GET /api/jdcs`: a summary of every live JDC from KV metadata alone,
+//!   10,000 per page in at most 10 `list` calls; what the inspector polls.
 
 use chrono::Utc;
-use worker::{Env, Request, Response};
+use serde::Serialize;
+use serde_json::json;
+use worker::{console_log, Env, Request, Response, Url};
 
 use crate::auth;
 use crate::config::Config;
 use crate::error::ApiError;
 use crate::post_report::rfc3339;
-use crate::store::ReportStore;
+use crate::store::{ReportStore, LIST_PAGE};
 
-/// Lists the stored reports that have not expired, ordered by identity.
-pub async fn handle(req: &Request, env: &Env, config: &Config) -> Result<Response, ApiError> {
+/// Largest page of full reports.
+pub const MAX_REPORTS_PAGE: usize = LIST_PAGE;
+
+/// Largest page of summaries: ten `list` calls.
+pub const MAX_SUMMARIES_PAGE: usize = 10 * LIST_PAGE;
+
+/// `?limit=` and `?cursor=` of a paged read.
+struct Paging {
+    limit: usize,
+    cursor: Option<String>,
+}
+
+fn paging(url: &Url, max: usize) -> Paging {
+    let mut paging = Paging {
+        limit: max,
+        cursor: None,
+    };
+    for (name, value) in url.query_pairs() {
+        match name.as_ref() {
+            "limit" => {
+                if let Ok(n) = value.parse::<usize>() {
+                    paging.limit = n.clamp(1, max);
+                }
+            }
+            "cursor" if !value.is_empty() => paging.cursor = Some(value.into_owned()),
+            _ => {}
+        }
+    }
+    paging
+}
+
+/// A JSON answer, with a `Link` to the next page when there is one.
+fn page_response<T: Serialize>(
+    items: &[T],
+    url: &Url,
+    limit: usize,
+    cursor: Option<String>,
+) -> Result<Response, ApiError> {
+    let mut response = Response::from_json(&items)?;
+    if let Some(cursor) = cursor {
+        let mut next = url.clone();
+        next.query_pairs_mut()
+            .clear()
+            .append_pair("limit", &limit.to_string())
+            .append_pair("cursor", &cursor);
+        let link = format!("<{}?{}>; rel=\"next\"", next.path(), next.query().unwrap_or(""));
+        response.headers_mut().set("Link", &link)?;
+    }
+    Ok(response)
+}
+
+fn log_read(view: &str, items: usize, store: &ReportStore) {
+    console_log!(
+        "{}",
+        json!({"event": "read", "view": view, "items": items, "kvOperations": store.operations})
+    );
+}
+
+/// `GET /api/downstream-report`: live reports, ordered by identity.
+pub async fn list(req: &Request, env: &Env, config: &Config) -> Result<Response, ApiError> {
     auth::require_reader(req, config)?;
-    let reports = ReportStore::open(env)?.all(&rfc3339(Utc::now())).await?;
-    Ok(Response::from_json(&reports)?)
+    let url = req.url()?;
+    let Paging { limit, cursor } = paging(&url, MAX_REPORTS_PAGE);
+    let now = rfc3339(Utc::now());
+    let mut store = ReportStore::open(env)?;
+    let page = store.summaries(&now, limit, cursor).await?;
+    let reports = store.reports(&page.summaries, &now).await?;
+    log_read("reports", reports.len(), &store);
+    page_response(&reports, &url, limit, page.cursor)
+}
+
+/// `GET /api/downstream-report/{identity}`: one JDC's live report.
+pub async fn one(
+    req: &Request,
+    env: &Env,
+    config: &Config,
+    identity: &str,
+) -> Result<Response, ApiError> {
+    auth::require_reader(req, config)?;
+    let mut store = ReportStore::open(env)?;
+    match store.get(identity, &rfc3339(Utc::now())).await? {
+        Some(report) => Ok(Response::from_json(&report)?),
+        None => Err(ApiError::NoReport {
+            identity: identity.to_owned(),
+        }),
+    }
+}
+
+/// `GET /api/jdcs`: every live JDC's summary, ordered by identity.
+pub async fn summaries(req: &Request, env: &Env, config: &Config) -> Result<Response, ApiError> {
+    auth::require_reader(req, config)?;
+    let url = req.url()?;
+    let Paging { limit, cursor } = paging(&url, MAX_SUMMARIES_PAGE);
+    let mut store = ReportStore::open(env)?;
+    let page = store.summaries(&rfc3339(Utc::now()), limit, cursor).await?;
+    log_read("jdcs", page.summaries.len(), &store);
+    page_response(&page.summaries, &url, limit, page.cursor)
 }

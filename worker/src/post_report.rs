@@ -7,10 +7,18 @@
 //! idempotent, so if either fails the JDC gets a 503 and its retry (or next
 //! report) applies the whole report again; a stored report therefore always
 //! means its rename was applied. A refused report touches neither.
+//!
+//! KV writes cost ten times KV reads, and most reports repeat the last one.
+//! So the stored summary is read first, and a report with the same content
+//! (identity, miners, derived userAgent) is not written again until the
+//! stored copy is [`refresh_after_secs`] old. The rename runs for every
+//! report all the same: a reconnected JDC's new `jd-client/sv2` row must be
+//! renamed by the next report, and the indexed UPDATE that finds nothing to
+//! rename reads no rows.
 
 use chrono::{DateTime, Duration, SecondsFormat, Utc};
-use dmr_shared::limits::MAX_BODY_BYTES;
-use dmr_shared::{address_of, parse_report, user_agent_for, StoredReport};
+use dmr_shared::limits::{refresh_after_secs, MAX_BODY_BYTES};
+use dmr_shared::{address_of, parse_report, user_agent_for, JdcSummary, StoredReport};
 use serde_json::json;
 use worker::{console_log, Env, Request, Response};
 
@@ -36,44 +44,63 @@ pub async fn handle(req: &mut Request, env: &Env, config: &Config) -> Result<Res
     require_json(req)?;
     let body = read_body(req).await?;
     let report = parse_report(&body)?;
-    let address = address_of(&report.jdc_user_identity).to_owned();
+    let identity = report.jdc_user_identity.clone();
+    let address = address_of(&identity).to_owned();
     auth::require_reporter(req, config, &address)?;
     rate_limit::per_identity(env, &report.jdc_user_identity).await?;
 
     let now = Utc::now();
-    let received_at = rfc3339(now);
+    let now_text = rfc3339(now);
     let user_agent = user_agent_for(&report.miners);
+    let mut store = ReportStore::open(env)?;
+    let previous = store.summary(&report.jdc_user_identity).await?;
+
     let outcome = match &user_agent {
-        Some(ua) => {
-            Clients::open(env)?
-                .rename(&address, ua, &received_at)
-                .await?
-        }
+        Some(ua) => Clients::open(env)?.rename(&address, ua, &now_text).await?,
         None => RenameOutcome::default(),
     };
 
+    let ttl = config.report_ttl_secs;
+    let expires_at = rfc3339(now + Duration::seconds(ttl as i64));
+    let mut summary = JdcSummary::of(&report, user_agent.clone(), &now_text, &expires_at);
+    let fresh = previous.filter(|p| {
+        p.content == summary.content
+            && p.user_agent == summary.user_agent
+            && age_secs(&p.received_at, now) < refresh_after_secs(ttl) as i64
+    });
     let miners = report.miners.len();
-    let stored = StoredReport {
-        received_at,
-        expires_at: rfc3339(now + Duration::seconds(config.report_ttl_secs as i64)),
-        user_agent: user_agent.clone(),
-        report,
+    let stored = match fresh {
+        // The same miners, stored recently enough: keep the stored copy and
+        // its expiry (see `refresh_after_secs`), save the write.
+        Some(previous) => {
+            summary = previous;
+            false
+        }
+        None => {
+            let stored = StoredReport {
+                received_at: now_text.clone(),
+                expires_at: expires_at.clone(),
+                user_agent: user_agent.clone(),
+                report,
+            };
+            store.put(&stored, &summary, ttl).await?;
+            true
+        }
     };
-    ReportStore::open(env)?
-        .put(&stored, config.report_ttl_secs)
-        .await?;
 
     console_log!(
         "{}",
         json!({
             "event": "report",
-            "identity": stored.report.jdc_user_identity,
+            "identity": identity,
             "address": address,
             "miners": miners,
             "userAgent": user_agent,
             "renamed": outcome.renamed,
             "rowsRead": outcome.rows_read,
             "rowsWritten": outcome.rows_written,
+            "stored": stored,
+            "kvOperations": store.operations,
         })
     );
 
@@ -82,8 +109,16 @@ pub async fn handle(req: &mut Request, env: &Env, config: &Config) -> Result<Res
         "accepted": miners,
         "userAgent": user_agent,
         "renamed": outcome.renamed,
-        "expiresAt": stored.expires_at,
+        "stored": stored,
+        "receivedAt": summary.received_at,
+        "expiresAt": summary.expires_at,
     }))?)
+}
+
+/// Whole seconds from `then` (RFC 3339) to `now`; a time that does not
+/// parse counts as infinitely old, so the report is stored again.
+fn age_secs(then: &str, now: DateTime<Utc>) -> i64 {
+    DateTime::parse_from_rfc3339(then).map_or(i64::MAX, |t| (now - t.with_timezone(&Utc)).num_seconds())
 }
 
 /// Refuses bodies not declared as JSON (`application/json`, any parameters).

@@ -10,6 +10,12 @@ use crate::{get_reports, openapi, post_report};
 /// The reports endpoint of the protocol.
 pub const REPORTS_PATH: &str = "/api/downstream-report";
 
+/// One JDC's report: `/api/downstream-report/{identity}` (percent-encoded).
+const ONE_REPORT_PREFIX: &str = "/api/downstream-report/";
+
+/// Summaries of every live JDC.
+pub const JDCS_PATH: &str = "/api/jdcs";
+
 /// The OpenAPI description of this API.
 pub const OPENAPI_PATH: &str = "/api/openapi.json";
 
@@ -34,12 +40,42 @@ async fn dispatch(req: &mut Request, env: &Env, config: &Config) -> Result<Respo
     // The method as sent: `Request::method()` maps methods it does not know
     // (QUERY, PROPFIND, ...) to GET.
     let method = req.inner().method();
+    if let Some(encoded) = path.strip_prefix(ONE_REPORT_PREFIX) {
+        let identity = percent_decode(encoded).ok_or_else(|| ApiError::NotFound {
+            path: path.clone(),
+        })?;
+        return match method.as_str() {
+            "GET" => get_reports::one(req, env, config, &identity).await,
+            _ => Err(ApiError::MethodNotAllowed { allow: "GET" }),
+        };
+    }
     match (path.as_str(), method.as_str()) {
         (REPORTS_PATH, "POST") => post_report::handle(req, env, config).await,
-        (REPORTS_PATH, "GET") => get_reports::handle(req, env, config).await,
+        (REPORTS_PATH, "GET") => get_reports::list(req, env, config).await,
         (REPORTS_PATH, _) => Err(ApiError::MethodNotAllowed { allow: "GET, POST" }),
+        (JDCS_PATH, "GET") => get_reports::summaries(req, env, config).await,
+        (JDCS_PATH, _) => Err(ApiError::MethodNotAllowed { allow: "GET" }),
         (OPENAPI_PATH, "GET") => openapi::handle(),
         (OPENAPI_PATH, _) => Err(ApiError::MethodNotAllowed { allow: "GET" }),
         _ => Err(ApiError::NotFound { path }),
     }
+}
+
+/// Decodes `%XX` escapes; `None` for an empty result, a bad escape or bytes
+/// that are not UTF-8 (no identity can be like that).
+fn percent_decode(encoded: &str) -> Option<String> {
+    let bytes = encoded.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'%' {
+            let hex = std::str::from_utf8(bytes.get(i + 1..i + 3)?).ok()?;
+            out.push(u8::from_str_radix(hex, 16).ok()?);
+            i += 3;
+        } else {
+            out.push(bytes[i]);
+            i += 1;
+        }
+    }
+    String::from_utf8(out).ok().filter(|s| !s.is_empty())
 }
