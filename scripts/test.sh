@@ -13,7 +13,7 @@ step "Formatting"
 cargo fmt --all -- --check
 
 step "Clippy"
-cargo clippy --workspace --exclude dmr-worker --all-targets -- -D warnings
+cargo clippy --workspace --all-targets -- -D warnings
 cargo clippy -p dmr-worker -p dmr-inspector --target wasm32-unknown-unknown -- -D warnings
 
 step "Building the reporter"
@@ -23,4 +23,4 @@ export JDC_REPORTER_BIN="$ROOT/target/debug/jdc-reporter"
 step "Tests (unit, CLI, end-to-end)"
 mkdir -p "$ROOT/test-artifacts"
 # Each end-to-end test starts its own wrangler dev: two at a time on 2 cores.
-cargo test --workspace --exclude dmr-worker -- --test-threads=2
+cargo test --workspace -- --test-threads=2

@@ -222,6 +222,12 @@ fn the_page_lists_jdcs_follows_new_stale_and_gone_ones_and_keeps_open_rows() {
     );
 
     // A new report shows after the next refresh; A stays open meanwhile.
+    // (C goes in at least 6 s after A, so the two can be told apart by age
+    // below.)
+    let at_a = received_at(&worker, A);
+    if let Ok(wait) = (at_a + chrono::Duration::seconds(6) - Utc::now()).to_std() {
+        std::thread::sleep(wait);
+    }
     post(
         &worker,
         report(C, vec![miner("Antminer S21", 2.5e15, &format!("{C}.rig"))]),
@@ -258,9 +264,9 @@ fn the_page_lists_jdcs_follows_new_stale_and_gone_ones_and_keeps_open_rows() {
 
     // Stale: the page's clock runs until A and B last reported 93 s ago
     // (more than 90), while C, reported later, is still under 90 s.
-    let (at_a, at_c) = (received_at(&worker, A), received_at(&worker, C));
+    let at_c = received_at(&worker, C);
     assert!(
-        at_c - at_a > chrono::Duration::seconds(5),
+        at_c - at_a >= chrono::Duration::seconds(6),
         "C was posted too soon after A"
     );
     let shift = (at_a + chrono::Duration::seconds(93) - Utc::now()).num_seconds();

@@ -10,12 +10,13 @@
 use chrono::Utc;
 use serde::Serialize;
 use serde_json::json;
-use worker::{console_log, Env, Request, Response, Url};
+use worker::{console_log, Env, Request, Response};
 
 use crate::auth;
 use crate::config::Config;
 use crate::error::ApiError;
 use crate::post_report::rfc3339;
+use crate::query::{percent_encode, query_pairs};
 use crate::store::{ReportStore, LIST_PAGE};
 
 /// Largest page of full reports.
@@ -30,19 +31,19 @@ struct Paging {
     cursor: Option<String>,
 }
 
-fn paging(url: &Url, max: usize) -> Paging {
+fn paging(req: &Request, max: usize) -> Paging {
     let mut paging = Paging {
         limit: max,
         cursor: None,
     };
-    for (name, value) in url.query_pairs() {
-        match name.as_ref() {
+    for (name, value) in query_pairs(&req.inner().url()) {
+        match name.as_str() {
             "limit" => {
                 if let Ok(n) = value.parse::<usize>() {
                     paging.limit = n.clamp(1, max);
                 }
             }
-            "cursor" if !value.is_empty() => paging.cursor = Some(value.into_owned()),
+            "cursor" if !value.is_empty() => paging.cursor = Some(value),
             _ => {}
         }
     }
@@ -52,18 +53,17 @@ fn paging(url: &Url, max: usize) -> Paging {
 /// A JSON answer, with a `Link` to the next page when there is one.
 fn page_response<T: Serialize>(
     items: &[T],
-    url: &Url,
+    req: &Request,
     limit: usize,
     cursor: Option<String>,
 ) -> Result<Response, ApiError> {
     let mut response = Response::from_json(&items)?;
     if let Some(cursor) = cursor {
-        let mut next = url.clone();
-        next.query_pairs_mut()
-            .clear()
-            .append_pair("limit", &limit.to_string())
-            .append_pair("cursor", &cursor);
-        let link = format!("<{}?{}>; rel=\"next\"", next.path(), next.query().unwrap_or(""));
+        let link = format!(
+            "<{}?limit={limit}&cursor={}>; rel=\"next\"",
+            req.path(),
+            percent_encode(&cursor)
+        );
         response.headers_mut().set("Link", &link)?;
     }
     Ok(response)
@@ -79,14 +79,13 @@ fn log_read(view: &str, items: usize, store: &ReportStore) {
 /// `GET /api/downstream-report`: live reports, ordered by identity.
 pub async fn list(req: &Request, env: &Env, config: &Config) -> Result<Response, ApiError> {
     auth::require_reader(req, config)?;
-    let url = req.url()?;
-    let Paging { limit, cursor } = paging(&url, MAX_REPORTS_PAGE);
+    let Paging { limit, cursor } = paging(req, MAX_REPORTS_PAGE);
     let now = rfc3339(Utc::now());
     let mut store = ReportStore::open(env)?;
     let page = store.summaries(&now, limit, cursor).await?;
     let reports = store.reports(&page.summaries, &now).await?;
     log_read("reports", reports.len(), &store);
-    page_response(&reports, &url, limit, page.cursor)
+    page_response(&reports, req, limit, page.cursor)
 }
 
 /// `GET /api/downstream-report/{identity}`: one JDC's live report.
@@ -109,10 +108,9 @@ pub async fn one(
 /// `GET /api/jdcs`: every live JDC's summary, ordered by identity.
 pub async fn summaries(req: &Request, env: &Env, config: &Config) -> Result<Response, ApiError> {
     auth::require_reader(req, config)?;
-    let url = req.url()?;
-    let Paging { limit, cursor } = paging(&url, MAX_SUMMARIES_PAGE);
+    let Paging { limit, cursor } = paging(req, MAX_SUMMARIES_PAGE);
     let mut store = ReportStore::open(env)?;
     let page = store.summaries(&rfc3339(Utc::now()), limit, cursor).await?;
     log_read("jdcs", page.summaries.len(), &store);
-    page_response(&page.summaries, &url, limit, page.cursor)
+    page_response(&page.summaries, req, limit, page.cursor)
 }

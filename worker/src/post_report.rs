@@ -118,7 +118,8 @@ pub async fn handle(req: &mut Request, env: &Env, config: &Config) -> Result<Res
 /// Whole seconds from `then` (RFC 3339) to `now`; a time that does not
 /// parse counts as infinitely old, so the report is stored again.
 fn age_secs(then: &str, now: DateTime<Utc>) -> i64 {
-    DateTime::parse_from_rfc3339(then).map_or(i64::MAX, |t| (now - t.with_timezone(&Utc)).num_seconds())
+    DateTime::parse_from_rfc3339(then)
+        .map_or(i64::MAX, |t| (now - t.with_timezone(&Utc)).num_seconds())
 }
 
 /// Refuses bodies not declared as JSON (`application/json`, any parameters).

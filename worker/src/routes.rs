@@ -5,6 +5,7 @@ use worker::{Env, Request, Response, Result};
 
 use crate::config::Config;
 use crate::error::ApiError;
+use crate::query::percent_decode;
 use crate::{get_reports, openapi, post_report};
 
 /// The reports endpoint of the protocol.
@@ -41,9 +42,9 @@ async fn dispatch(req: &mut Request, env: &Env, config: &Config) -> Result<Respo
     // (QUERY, PROPFIND, ...) to GET.
     let method = req.inner().method();
     if let Some(encoded) = path.strip_prefix(ONE_REPORT_PREFIX) {
-        let identity = percent_decode(encoded).ok_or_else(|| ApiError::NotFound {
-            path: path.clone(),
-        })?;
+        let identity = percent_decode(encoded, false)
+            .filter(|identity| !identity.is_empty())
+            .ok_or_else(|| ApiError::NotFound { path: path.clone() })?;
         return match method.as_str() {
             "GET" => get_reports::one(req, env, config, &identity).await,
             _ => Err(ApiError::MethodNotAllowed { allow: "GET" }),
@@ -59,23 +60,4 @@ async fn dispatch(req: &mut Request, env: &Env, config: &Config) -> Result<Respo
         (OPENAPI_PATH, _) => Err(ApiError::MethodNotAllowed { allow: "GET" }),
         _ => Err(ApiError::NotFound { path }),
     }
-}
-
-/// Decodes `%XX` escapes; `None` for an empty result, a bad escape or bytes
-/// that are not UTF-8 (no identity can be like that).
-fn percent_decode(encoded: &str) -> Option<String> {
-    let bytes = encoded.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        if bytes[i] == b'%' {
-            let hex = std::str::from_utf8(bytes.get(i + 1..i + 3)?).ok()?;
-            out.push(u8::from_str_radix(hex, 16).ok()?);
-            i += 3;
-        } else {
-            out.push(bytes[i]);
-            i += 1;
-        }
-    }
-    String::from_utf8(out).ok().filter(|s| !s.is_empty())
 }

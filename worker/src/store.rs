@@ -97,7 +97,11 @@ impl ReportStore {
     }
 
     /// One identity's live report.
-    pub async fn get(&mut self, identity: &str, now: &str) -> Result<Option<StoredReport>, ApiError> {
+    pub async fn get(
+        &mut self,
+        identity: &str,
+        now: &str,
+    ) -> Result<Option<StoredReport>, ApiError> {
         self.operations += 1;
         let stored = self
             .kv

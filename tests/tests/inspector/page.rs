@@ -360,9 +360,11 @@ impl View {
 
 /// Reads the whole page in one script, so a look is one round trip.
 const READ_VIEW: &str = r#"
-const text = (el) => (el ? el.innerText.trim() : null);
-const q = (sel, root = document) => root.querySelector(sel);
-const all = (sel, root = document) => [...root.querySelectorAll(sel)];
+// Only what is rendered counts: hidden elements are not "shown".
+const seen = (el) => (el && el.checkVisibility() ? el : null);
+const text = (el) => (seen(el) ? el.innerText.trim() : null);
+const q = (sel, root = document) => seen(root.querySelector(sel));
+const all = (sel, root = document) => [...root.querySelectorAll(sel)].filter((el) => seen(el));
 const totals = q('.totals');
 const live = q('.jdc[data-state="live"]');
 const liveColor = live ? getComputedStyle(live).color : null;
@@ -384,7 +386,7 @@ return {
     numbers: q('.vendor-numbers', g).textContent,
     hash_bar: q('.bar.hash', g).getAttribute('width'),
   })),
-  jdcs: all('.jdc').filter((li) => !li.hidden).map((li) => ({
+  jdcs: all('.jdc').map((li) => ({
     identity: li.dataset.identity,
     state: li.dataset.state,
     badge: text(q('.badge', li)),
@@ -392,8 +394,8 @@ return {
     miners: text(q('.jdc-miners', li)),
     hash_rate: text(q('.jdc-hashrate', li)),
     timing: text(q('.jdc-timing', li)),
-    open: q('details', li).open,
-    rows: q('details', li).open
+    open: li.querySelector('details').open,
+    rows: li.querySelector('details').open
       ? all('tbody tr', li).map((tr) => all('td', tr).map((td) => td.innerText.trim()))
       : [],
     greyed: liveColor !== null && getComputedStyle(li).color !== liveColor,
