@@ -1,0 +1,9 @@
+#!/usr/bin/env bash
+# The cost benchmark: 100,000 client rows, 1,000 reporting JDCs, then reads
+# at 1,000 and 10,000 live JDCs, against the built Worker under wrangler dev
+# with fresh state. Prints figures and a JSON line; asserts nothing about time.
+# Arguments pass through: [CAPACITY_SECS] [CONNECTIONS] [CADENCE_ROUNDS].
+set -euo pipefail
+source "$(dirname "$0")/env.sh"
+bash "$ROOT/scripts/build.sh"
+cargo run --release -p dmr-tests --bin dmr-bench -- "$@"
