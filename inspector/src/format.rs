@@ -5,7 +5,9 @@
 use chrono::{DateTime, Datelike, TimeZone, Timelike};
 
 /// Hash-rate units, each 1000 times the previous one.
-const HASH_UNITS: [&str; 8] = ["H/s", "kH/s", "MH/s", "GH/s", "TH/s", "PH/s", "EH/s", "ZH/s"];
+const HASH_UNITS: [&str; 8] = [
+    "H/s", "kH/s", "MH/s", "GH/s", "TH/s", "PH/s", "EH/s", "ZH/s",
+];
 
 /// A hash rate in H/s as people read it: three significant digits and the
 /// largest unit that keeps the number at least 1 (`1.20 TH/s`, `12.5 PH/s`,
@@ -27,8 +29,20 @@ pub fn hash_rate(hps: f64) -> String {
         unit += 1;
     }
     let shown = round_sig3(value);
-    let decimals = decimals_for(shown);
-    format!("{shown:.decimals$} {}", HASH_UNITS[unit])
+    format!("{} {}", fixed(shown, decimals_for(shown)), HASH_UNITS[unit])
+}
+
+/// `value` (finite, not negative) with `decimals` decimals, rounded half
+/// up. Integer arithmetic on purpose: float formatting would add its own
+/// ~15 KB of code and tables to the page's WebAssembly.
+fn fixed(value: f64, decimals: usize) -> String {
+    let scale = 10u64.pow(decimals as u32);
+    let n = (value * scale as f64).round() as u64;
+    if decimals == 0 {
+        n.to_string()
+    } else {
+        format!("{}.{:0decimals$}", n / scale, n % scale)
+    }
 }
 
 /// Decimals that leave three significant digits for a value of at least 1.
@@ -107,10 +121,14 @@ pub fn count(n: usize, singular: &str, plural: &str) -> String {
 pub fn percent(fraction: f64) -> String {
     if !fraction.is_finite() || fraction <= 0.0 {
         "0%".into()
-    } else if fraction < 0.005 {
-        "<1%".into()
     } else {
-        format!("{:.0}%", fraction * 100.0)
+        // Round half up (formatting would round 0.5 to even, i.e. to 0).
+        let whole = (fraction.min(1.0) * 100.0).round() as u32;
+        if whole < 1 {
+            "<1%".into()
+        } else {
+            format!("{whole}%")
+        }
     }
 }
 
@@ -203,7 +221,9 @@ mod tests {
         assert_eq!(percent(0.0), "0%");
         assert_eq!(percent(f64::NAN), "0%");
         assert_eq!(percent(0.001), "<1%");
+        assert_eq!(percent(0.004), "<1%");
         assert_eq!(percent(0.005), "1%");
+        assert_eq!(percent(0.125), "13%");
         assert_eq!(percent(0.626), "63%");
         assert_eq!(percent(1.0), "100%");
     }

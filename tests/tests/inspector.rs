@@ -14,6 +14,7 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
+use dmr_shared::limits::STALE_AFTER_SECS;
 use dmr_tests::{miner, repo_root, report, Options, Worker};
 use page::{Browser, InspectorPage, View, CLOCK_SHIFT, ENTER, TAB};
 use serde_json::{json, Value};
@@ -28,8 +29,12 @@ const FIRST_LOAD: Duration = Duration::from_secs(30);
 /// Long enough for the next refresh (every 5 s) and its rendering.
 const NEXT_REFRESH: Duration = Duration::from_secs(15);
 
+/// Seconds between A's and C's reports: the window in which A is stale
+/// and C is not.
+const GAP: i64 = 8;
+
 /// Long enough for the page's one-second clock to move things along.
-const NEXT_TICK: Duration = Duration::from_secs(5);
+const NEXT_TICK: Duration = Duration::from_secs(8);
 
 fn artifact(name: &str) -> PathBuf {
     repo_root().join("test-artifacts").join(name)
@@ -173,7 +178,7 @@ fn the_page_lists_jdcs_follows_new_stale_and_gone_ones_and_keeps_open_rows() {
         [
             ("NerdQAxe++", "67%", "5.00 TH/s · 1 miner (25%)"),
             ("bitaxe", "27%", "2.00 TH/s · 2 miners (50%)"),
-            ("(no vendor)", "7%", "500 GH/s · 1 miner (25%)"),
+            ("(unknown)", "7%", "500 GH/s · 1 miner (25%)"),
         ]
     );
     assert_eq!(view.vendors[0].hash_bar, "66.67%");
@@ -186,8 +191,9 @@ fn the_page_lists_jdcs_follows_new_stale_and_gone_ones_and_keeps_open_rows() {
     browser.press(&[TAB]);
     assert_eq!(page.focused()["card"], A, "{}", page.focused());
     browser.press(&[ENTER]);
+    // (The miners come from A's full report, read when the row opens.)
     let view = page.wait_until("A's miners shown", NEXT_TICK, |v| {
-        v.card(A).is_some_and(|c| c.open)
+        v.card(A).is_some_and(|c| c.open && c.rows.len() == 2)
     });
     let rows = &view.card(A).unwrap().rows;
     assert_eq!(rows.len(), 2, "{rows:?}");
@@ -222,10 +228,10 @@ fn the_page_lists_jdcs_follows_new_stale_and_gone_ones_and_keeps_open_rows() {
     );
 
     // A new report shows after the next refresh; A stays open meanwhile.
-    // (C goes in at least 6 s after A, so the two can be told apart by age
-    // below.)
+    // (C goes in at least GAP seconds after A, so the two can be told apart
+    // by age below.)
     let at_a = received_at(&worker, A);
-    if let Ok(wait) = (at_a + chrono::Duration::seconds(6) - Utc::now()).to_std() {
+    if let Ok(wait) = (at_a + chrono::Duration::seconds(GAP) - Utc::now()).to_std() {
         std::thread::sleep(wait);
     }
     post(
@@ -251,33 +257,39 @@ fn the_page_lists_jdcs_follows_new_stale_and_gone_ones_and_keeps_open_rows() {
     let view = page.wait_until("only B matches", NEXT_TICK, |v| v.jdcs.len() == 1);
     assert_eq!(view.jdcs[0].identity, B);
     assert_eq!(view.filter_count, "1 of 3 JDCs match.");
+    // (Worker names are in the full reports, which the page reads for open
+    // rows only: A is open.)
     page.filter("ULTRA");
     let view = page.wait_until("only A's ultra", NEXT_TICK, |v| {
         v.jdcs.len() == 1 && v.jdcs[0].rows.len() == 1
     });
     assert_eq!(view.jdcs[0].identity, A);
     assert_eq!(view.jdcs[0].rows[0][4], format!("{A}.ultra"));
+    assert_eq!(view.filter_count, "1 of 3 JDCs match.");
     page.filter("");
     let view = page.wait_until("all listed again", NEXT_TICK, |v| v.jdcs.len() == 3);
     assert_eq!(view.filter_count, "");
     assert!(view.card(A).unwrap().open, "A closed itself while filtered");
 
-    // Stale: the page's clock runs until A and B last reported 93 s ago
-    // (more than 90), while C, reported later, is still under 90 s.
+    // Stale: the page's clock runs until A's and B's stored reports are just
+    // past the stale limit, while C, stored GAP s later, is still under it.
     let at_c = received_at(&worker, C);
     assert!(
-        at_c - at_a >= chrono::Duration::seconds(6),
+        at_c - at_a >= chrono::Duration::seconds(GAP),
         "C was posted too soon after A"
     );
-    let shift = (at_a + chrono::Duration::seconds(93) - Utc::now()).num_seconds();
-    page.shift_clock(shift);
+    let a_just_stale = || {
+        let stale = chrono::Duration::seconds(STALE_AFTER_SECS as i64 + 1);
+        (at_a + stale - Utc::now()).num_seconds()
+    };
+    page.shift_clock(a_just_stale());
     let view = page.wait_until("A and B stale", NEXT_TICK, |v| {
         states(v) == [(A, "stale"), (B, "stale"), (C, "live")]
     });
     let a = view.card(A).unwrap();
     assert_eq!(a.badge, "STALE");
     assert!(
-        a.timing.starts_with("no report for 1 min ") && a.timing.contains("· expires in 3 min"),
+        a.timing.starts_with("no report for ") && a.timing.contains("· expires in "),
         "{}",
         a.timing
     );
@@ -293,6 +305,18 @@ fn the_page_lists_jdcs_follows_new_stale_and_gone_ones_and_keeps_open_rows() {
     assert_eq!(b.badge, "GONE");
     assert!(b.greyed, "a gone JDC is greyed out");
     assert!(b.timing.starts_with("gone: "), "{}", b.timing);
+    assert!(view.vendors.iter().all(|v| v.vendor != "NerdQAxe++"));
+
+    // The picture: every state at once, A's and C's miners open. (The clock
+    // is set again: waiting for B used up some of C's margin.)
+    browser.click(&format!(r#".jdc[data-identity="{C}"] summary"#));
+    page.wait_until("C's miners shown", NEXT_TICK, |v| {
+        v.card(C).is_some_and(|c| c.rows.len() == 1)
+    });
+    page.shift_clock(a_just_stale());
+    let view = page.wait_until("A stale, B gone, C live", NEXT_TICK, |v| {
+        states(v) == [(A, "stale"), (B, "gone"), (C, "live")]
+    });
     let totals = view.totals.clone().unwrap();
     assert_eq!(
         (
@@ -302,11 +326,6 @@ fn the_page_lists_jdcs_follows_new_stale_and_gone_ones_and_keeps_open_rows() {
         ),
         ("2", "3", "1 stale · 1 gone")
     );
-    assert!(view.vendors.iter().all(|v| v.vendor != "NerdQAxe++"));
-
-    // The picture: every state at once, A's and C's miners open.
-    browser.click(&format!(r#".jdc[data-identity="{C}"] summary"#));
-    page.wait_until("C open", NEXT_TICK, |v| v.card(C).is_some_and(|c| c.open));
     browser.set_window(1280, 1500);
     browser.screenshot(&artifact("inspector.png"));
 
@@ -317,9 +336,16 @@ fn the_page_lists_jdcs_follows_new_stale_and_gone_ones_and_keeps_open_rows() {
     });
     browser.screenshot(&artifact("inspector-phone.png"));
 
-    // Nothing was asked of any other origin.
+    // It polls the summaries, reads only the opened rows' full reports, and
+    // asks nothing of any other origin.
     let urls = page.requested_urls();
-    assert!(urls.len() >= 5, "{urls:?}");
+    let api = |path: &str| urls.iter().filter(|u| u.ends_with(path)).count();
+    assert!(api("/api/jdcs") >= 2, "{urls:#?}");
+    // Once each, though polled again since: their summaries did not change.
+    assert_eq!(api(&format!("/api/downstream-report/{A}")), 1, "{urls:#?}");
+    assert_eq!(api(&format!("/api/downstream-report/{C}")), 1, "{urls:#?}");
+    assert_eq!(api(&format!("/api/downstream-report/{B}")), 0, "{urls:#?}");
+    assert_eq!(api("/api/downstream-report"), 0, "{urls:#?}");
     let foreign: Vec<&String> = urls
         .iter()
         .filter(|u| !u.starts_with(&format!("{}/", page.origin())))

@@ -347,7 +347,7 @@ pub struct Card {
     pub open: bool,
     /// The miners table's rows (cells' text), when expanded.
     pub rows: Vec<Vec<String>>,
-    /// Computed opacity of the card's text colour differs: greyed out.
+    /// Its text colour differs from a listed card's: greyed out.
     pub greyed: bool,
 }
 
@@ -366,8 +366,8 @@ const text = (el) => (seen(el) ? el.innerText.trim() : null);
 const q = (sel, root = document) => seen(root.querySelector(sel));
 const all = (sel, root = document) => [...root.querySelectorAll(sel)].filter((el) => seen(el));
 const totals = q('.totals');
-const live = q('.jdc[data-state="live"]');
-const liveColor = live ? getComputedStyle(live).color : null;
+const listed = q('.jdc:not([data-state="gone"])');
+const normalColor = listed ? getComputedStyle(listed).color : null;
 return {
   loading: !!q('.state.loading'),
   updated: text(q('#updated')) || '',
@@ -398,7 +398,7 @@ return {
     rows: li.querySelector('details').open
       ? all('tbody tr', li).map((tr) => all('td', tr).map((td) => td.innerText.trim()))
       : [],
-    greyed: liveColor !== null && getComputedStyle(li).color !== liveColor,
+    greyed: normalColor !== null && getComputedStyle(li).color !== normalColor,
   })),
   filter_count: text(q('#filter-count')) || '',
 };

@@ -1,0 +1,328 @@
+//! Reads the API's JSON into the shared types (`JdcSummary`, `StoredReport`,
+//! `Miner`) field by field, over any JSON tree that implements [`Json`].
+//!
+//! Why not serde: in the browser, `JSON.parse` already is a JSON parser, and
+//! `serde_json` in the page's WebAssembly (with its number parsing and error
+//! formatting) costs more than a quarter of the page's whole size budget.
+//! The page parses with `JSON.parse` and walks the result here (the
+//! `JsValue` implementation); the native tests walk `serde_json::Value`
+//! trees that the shared types' own `Serialize` wrote, so this reader is
+//! checked against the serde format field for field.
+
+use dmr_shared::summary::VendorShare;
+use dmr_shared::{JdcSummary, Miner, Report, StoredReport};
+
+/// A parsed JSON value, as far as the page needs to look into one.
+pub trait Json: Sized {
+    /// The member `name` of an object; `None` if absent or not an object.
+    fn member(&self, name: &str) -> Option<Self>;
+    /// The string, if this is one.
+    fn string(&self) -> Option<String>;
+    /// The number, if this is one.
+    fn number(&self) -> Option<f64>;
+    /// Whether this is `null`.
+    fn is_null(&self) -> bool;
+    /// The elements, if this is an array.
+    fn elements(&self) -> Option<Vec<Self>>;
+}
+
+/// What is wrong with an answer: which field, and what it should have been.
+pub type Shape = String;
+
+fn string<J: Json>(v: &J, at: &str, name: &str) -> Result<String, Shape> {
+    v.member(name)
+        .and_then(|m| m.string())
+        .ok_or_else(|| format!("`{at}{name}` is not a string"))
+}
+
+fn number<J: Json>(v: &J, at: &str, name: &str) -> Result<f64, Shape> {
+    v.member(name)
+        .and_then(|m| m.number())
+        .ok_or_else(|| format!("`{at}{name}` is not a number"))
+}
+
+fn count<J: Json>(v: &J, at: &str, name: &str) -> Result<usize, Shape> {
+    let n = number(v, at, name)?;
+    if n >= 0.0 && n.fract() == 0.0 && n <= u32::MAX as f64 {
+        Ok(n as usize)
+    } else {
+        Err(format!("`{at}{name}` is not a count"))
+    }
+}
+
+/// A string or `null` (absent counts as `null`).
+fn nullable_string<J: Json>(v: &J, at: &str, name: &str) -> Result<Option<String>, Shape> {
+    match v.member(name) {
+        None => Ok(None),
+        Some(m) if m.is_null() => Ok(None),
+        Some(m) => m
+            .string()
+            .map(Some)
+            .ok_or_else(|| format!("`{at}{name}` is neither a string nor null")),
+    }
+}
+
+fn array<J: Json>(v: &J, at: &str) -> Result<Vec<J>, Shape> {
+    v.elements().ok_or_else(|| {
+        format!(
+            "`{}` is not an array",
+            if at.is_empty() { "(answer)" } else { at }
+        )
+    })
+}
+
+/// `GET /api/jdcs`: an array of summaries.
+pub fn summaries<J: Json>(v: &J) -> Result<Vec<JdcSummary>, Shape> {
+    array(v, "")?
+        .iter()
+        .enumerate()
+        .map(|(i, item)| summary(item, &format!("[{i}].")))
+        .collect()
+}
+
+fn summary<J: Json>(v: &J, at: &str) -> Result<JdcSummary, Shape> {
+    let vendors_at = format!("{at}vendors");
+    let vendors = array(
+        &v.member("vendors")
+            .ok_or(format!("`{vendors_at}` is missing"))?,
+        &vendors_at,
+    )?
+    .iter()
+    .enumerate()
+    .map(|(i, s)| {
+        let at = format!("{vendors_at}[{i}].");
+        Ok(VendorShare {
+            vendor: string(s, &at, "vendor")?,
+            miners: count(s, &at, "miners")?,
+            hash_rate: number(s, &at, "hashRate")?,
+        })
+    })
+    .collect::<Result<Vec<_>, Shape>>()?;
+    Ok(JdcSummary {
+        identity: string(v, at, "identity")?,
+        user_agent: nullable_string(v, at, "userAgent")?,
+        miners: count(v, at, "miners")?,
+        hash_rate: number(v, at, "hashRate")?,
+        received_at: string(v, at, "receivedAt")?,
+        expires_at: string(v, at, "expiresAt")?,
+        vendors,
+        // Only the pool compares fingerprints; an older Worker sends none.
+        content: v
+            .member("content")
+            .and_then(|c| c.string())
+            .unwrap_or_default(),
+    })
+}
+
+/// `GET /api/downstream-report/{identity}`: one stored report.
+pub fn stored_report<J: Json>(v: &J) -> Result<StoredReport, Shape> {
+    let miners = array(&v.member("miners").ok_or("`miners` is missing")?, "miners")?
+        .iter()
+        .enumerate()
+        .map(|(i, m)| miner(m, &format!("miners[{i}].")))
+        .collect::<Result<Vec<_>, Shape>>()?;
+    Ok(StoredReport {
+        report: Report {
+            schema_version: count(v, "", "schemaVersion")? as u64,
+            jdc_user_identity: string(v, "", "jdcUserIdentity")?,
+            timestamp: string(v, "", "timestamp")?,
+            miners,
+        },
+        received_at: string(v, "", "receivedAt")?,
+        expires_at: string(v, "", "expiresAt")?,
+        user_agent: nullable_string(v, "", "userAgent")?,
+    })
+}
+
+fn miner<J: Json>(v: &J, at: &str) -> Result<Miner, Shape> {
+    Ok(Miner {
+        vendor: string(v, at, "vendor")?,
+        hardware_version: string(v, at, "hardwareVersion")?,
+        firmware: string(v, at, "firmware")?,
+        device_id: string(v, at, "deviceId")?,
+        nominal_hash_rate: number(v, at, "nominalHashRate")?,
+        user_identity: string(v, at, "userIdentity")?,
+        connected_at: string(v, at, "connectedAt")?,
+    })
+}
+
+/// An RFC 9457 problem's explanation: `detail`, else `title`.
+pub fn problem_detail<J: Json>(v: &J) -> Option<String> {
+    let text = |name| {
+        v.member(name)
+            .and_then(|m| m.string())
+            .filter(|s| !s.trim().is_empty())
+    };
+    text("detail").or_else(|| text("title"))
+}
+
+#[cfg(target_arch = "wasm32")]
+impl Json for wasm_bindgen::JsValue {
+    fn member(&self, name: &str) -> Option<Self> {
+        if !self.is_object() {
+            return None;
+        }
+        js_sys::Reflect::get(self, &wasm_bindgen::JsValue::from_str(name))
+            .ok()
+            .filter(|m| !m.is_undefined())
+    }
+    fn string(&self) -> Option<String> {
+        self.as_string()
+    }
+    fn number(&self) -> Option<f64> {
+        self.as_f64()
+    }
+    fn is_null(&self) -> bool {
+        wasm_bindgen::JsValue::is_null(self)
+    }
+    fn elements(&self) -> Option<Vec<Self>> {
+        js_sys::Array::is_array(self).then(|| js_sys::Array::from(self).to_vec())
+    }
+}
+
+#[cfg(test)]
+impl Json for serde_json::Value {
+    fn member(&self, name: &str) -> Option<Self> {
+        self.as_object()?.get(name).cloned()
+    }
+    fn string(&self) -> Option<String> {
+        self.as_str().map(str::to_owned)
+    }
+    fn number(&self) -> Option<f64> {
+        self.as_f64()
+    }
+    fn is_null(&self) -> bool {
+        serde_json::Value::is_null(self)
+    }
+    fn elements(&self) -> Option<Vec<Self>> {
+        self.as_array().cloned()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::summary::tests::{miner as a_miner, stored, summary as a_summary};
+    use serde_json::{json, Value};
+
+    #[test]
+    fn summaries_read_exactly_what_jdc_summary_writes() {
+        let jdcs = vec![
+            a_summary(
+                "bc1qa",
+                "2026-11-26T02:00:01.123Z",
+                vec![a_miner("bitaxe", "a.1", 1.2e12), a_miner("", "a.2", 0.5e12)],
+            ),
+            a_summary("bc1qb", "2026-11-26T02:00:02Z", vec![]),
+        ];
+        assert_eq!(jdcs[1].user_agent, None);
+        let written = serde_json::to_value(&jdcs).unwrap();
+        assert_eq!(summaries(&written), Ok(jdcs));
+        assert_eq!(summaries(&json!([])), Ok(vec![]));
+    }
+
+    #[test]
+    fn stored_reports_read_exactly_what_stored_report_writes() {
+        for report in [
+            stored(
+                "bc1qa",
+                "2026-11-26T02:00:00.500Z",
+                vec![
+                    a_miner("bitaxe", "bc1qa.1", 1.2e12),
+                    a_miner("", "bc1qa.2", 0.0),
+                ],
+            ),
+            stored("bc1qb", "2026-11-26T02:00:00Z", vec![]),
+        ] {
+            let written = serde_json::to_value(&report).unwrap();
+            assert_eq!(stored_report(&written), Ok(report));
+        }
+    }
+
+    #[test]
+    fn the_example_from_the_brief_reads() {
+        let v: Value = serde_json::from_str(r#"{"schemaVersion":1,"jdcUserIdentity":"bc1q...","timestamp":"2026-11-26T02:00:00Z","miners":[{"vendor":"bitaxe","hardwareVersion":"BM1370","firmware":"v2.4","deviceId":"","nominalHashRate":1.2e12,"userIdentity":"bc1q....bitaxe1","connectedAt":"2026-11-26T01:00:00Z"}],"receivedAt":"2026-11-26T02:00:01.123Z","expiresAt":"2026-11-26T02:05:01.123Z","userAgent":"bitaxe/sv2"}"#).unwrap();
+        let r = stored_report(&v).unwrap();
+        assert_eq!(r.report.miners[0].nominal_hash_rate, 1.2e12);
+        assert_eq!(r.user_agent.as_deref(), Some("bitaxe/sv2"));
+    }
+
+    #[test]
+    fn a_wrong_shape_names_the_field() {
+        let good = serde_json::to_value(vec![a_summary(
+            "bc1qa",
+            "2026-11-26T02:00:00Z",
+            vec![a_miner("x", "w", 1.0)],
+        )])
+        .unwrap();
+        type Spoil = fn(&mut Value);
+        let cases: [(Spoil, &str); 6] = [
+            (|v| *v = json!({}), "`(answer)` is not an array"),
+            (
+                |v| v[0]["identity"] = json!(5),
+                "`[0].identity` is not a string",
+            ),
+            (
+                |v| v[0]["miners"] = json!(-1),
+                "`[0].miners` is not a count",
+            ),
+            (
+                |v| v[0]["miners"] = json!(1.5),
+                "`[0].miners` is not a count",
+            ),
+            (
+                |v| v[0]["userAgent"] = json!(1),
+                "`[0].userAgent` is neither a string nor null",
+            ),
+            (
+                |v| v[0]["vendors"][0]["hashRate"] = json!("1"),
+                "`[0].vendors[0].hashRate` is not a number",
+            ),
+        ];
+        for (spoil, want) in cases {
+            let mut v = good.clone();
+            spoil(&mut v);
+            assert_eq!(summaries(&v), Err(want.to_string()));
+        }
+        let mut report = serde_json::to_value(stored(
+            "bc1qa",
+            "2026-11-26T02:00:00Z",
+            vec![a_miner("x", "w", 1.0)],
+        ))
+        .unwrap();
+        report["miners"][0]["connectedAt"] = Value::Null;
+        assert_eq!(
+            stored_report(&report),
+            Err("`miners[0].connectedAt` is not a string".to_string())
+        );
+    }
+
+    #[test]
+    fn a_summary_without_a_fingerprint_or_user_agent_still_reads() {
+        let v = json!([{"identity": "a", "miners": 0, "hashRate": 0, "receivedAt": "t", "expiresAt": "u", "vendors": []}]);
+        let jdcs = summaries(&v).unwrap();
+        assert_eq!(
+            (jdcs[0].content.as_str(), jdcs[0].user_agent.as_ref()),
+            ("", None)
+        );
+    }
+
+    #[test]
+    fn problems_give_their_detail_else_their_title() {
+        let cases = [
+            (
+                json!({"title": "Unauthorized", "detail": "needs a token"}),
+                Some("needs a token"),
+            ),
+            (
+                json!({"title": "Unauthorized", "detail": " "}),
+                Some("Unauthorized"),
+            ),
+            (json!({"status": 500}), None),
+            (json!("oops"), None),
+        ];
+        for (v, want) in cases {
+            assert_eq!(problem_detail(&v).as_deref(), want, "{v}");
+        }
+    }
+}

@@ -1,0 +1,92 @@
+//! The page's states besides "here are the JDCs": loading, the age of the
+//! data, an API error with a retry, and the empty hint.
+
+use chrono::{DateTime, Utc};
+use leptos::prelude::*;
+
+use dmr_shared::limits::{REPORT_INTERVAL_SECS, REPORT_TTL_SECS};
+
+use crate::api::REPORTS_PATH;
+use crate::app::REFRESH_SECS;
+use crate::format;
+
+/// Shown until the first answer arrives.
+#[component]
+pub fn Loading() -> impl IntoView {
+    view! {
+        <p class="state loading" role="status">
+            "Loading reports…"
+        </p>
+    }
+}
+
+/// "updated N s ago", from the last applied answer and the browser clock.
+#[component]
+pub fn UpdatedAgo(
+    /// When the last applied answer was requested.
+    updated_at: Signal<Option<DateTime<Utc>>>,
+    /// The browser clock.
+    now: Signal<DateTime<Utc>>,
+) -> impl IntoView {
+    let text = move || match updated_at.get() {
+        None => "waiting for the first answer".to_string(),
+        Some(at) => {
+            let age = (now.get() - at).num_seconds();
+            format!(
+                "updated {} · refreshes every {REFRESH_SECS} s",
+                format::ago(age)
+            )
+        }
+    };
+    view! { <p class="updated" id="updated">{text}</p> }
+}
+
+/// The API failed: what it said, and a way to ask again. Refreshing goes on
+/// in the background, so the panel also clears by itself once the API is back.
+#[component]
+pub fn ApiErrorPanel(
+    /// The errors the boundary caught.
+    errors: ArcRwSignal<Errors>,
+    /// Asks the API again now.
+    retry: Callback<()>,
+) -> impl IntoView {
+    let messages = move || {
+        errors.with(|errors| {
+            errors
+                .iter()
+                .map(|(_, e)| view! { <p class="error-message">{e.to_string()}</p> })
+                .collect::<Vec<_>>()
+        })
+    };
+    view! {
+        <section class="state error" role="alert" aria-labelledby="error-title">
+            <h2 id="error-title">"No fresh data"</h2>
+            {messages}
+            <p class="hint">
+                {format!("Retrying every {REFRESH_SECS} s. What is shown below, if anything, is the last answer.")}
+            </p>
+            <button type="button" class="retry" on:click=move |_| retry.run(())>
+                "Retry now"
+            </button>
+        </section>
+    }
+}
+
+/// No JDC has a live report: how to make one appear.
+#[component]
+pub fn EmptyHint() -> impl IntoView {
+    let origin = window().location().origin().unwrap_or_default();
+    view! {
+        <section class="state empty" aria-labelledby="empty-title">
+            <h2 id="empty-title">
+                {format!("No JDC has reported in the last {} minutes", REPORT_TTL_SECS / 60)}
+            </h2>
+            <p>
+                "Point your JDC at " <code class="endpoint">{origin} {REPORTS_PATH}</code>
+                {format!(
+                    " (enable “Report downstream miners to pool”); it reports every {REPORT_INTERVAL_SECS} s."
+                )}
+            </p>
+        </section>
+    }
+}

@@ -1,0 +1,41 @@
+#!/usr/bin/env bash
+# Builds the inspector page into inspector/dist/, which wrangler serves as
+# static assets: Rust to wasm (release profile: size-optimised), wasm-bindgen
+# (the CLI matching Cargo.lock), wasm-opt -Oz (npm binaryen), then the HTML,
+# boot script, stylesheet and `_headers`. Prints the wasm size, raw and gzip.
+set -euo pipefail
+source "$(dirname "$0")/env.sh"
+
+DIST="$ROOT/inspector/dist"
+WASM_IN="$ROOT/target/wasm32-unknown-unknown/release/dmr-inspector.wasm"
+
+if ! command -v wasm-bindgen >/dev/null; then
+  echo "wasm-bindgen not found: run \`npm run setup\` (bash scripts/setup.sh) first." >&2
+  exit 1
+fi
+
+step "Inspector: cargo build (wasm32, release)"
+cargo build -p dmr-inspector --release --target wasm32-unknown-unknown
+
+step "Inspector: wasm-bindgen, wasm-opt"
+rm -rf "$DIST"
+mkdir -p "$DIST/pkg"
+wasm-bindgen --target web --no-typescript --out-dir "$DIST/pkg" --out-name inspector "$WASM_IN"
+# Current rustc emits bulk-memory, non-trapping float-to-int, sign-ext,
+# multivalue and reference types by default; wasm-opt must accept them.
+"$WASM_OPT_BIN" -Oz --converge \
+  --enable-bulk-memory --enable-nontrapping-float-to-int --enable-sign-ext \
+  --enable-mutable-globals --enable-reference-types --enable-multivalue \
+  -o "$DIST/pkg/inspector_bg.wasm" "$DIST/pkg/inspector_bg.wasm"
+
+cp "$ROOT/inspector/index.html" "$ROOT/inspector/boot.js" "$ROOT/inspector/inspector.css" "$DIST/"
+# Response headers for the static assets (CSP and friends), if the repo has them.
+if [ -f "$ROOT/inspector/_headers" ]; then
+  cp "$ROOT/inspector/_headers" "$DIST/"
+fi
+
+wasm="$DIST/pkg/inspector_bg.wasm"
+raw=$(stat -c %s "$wasm")
+gz=$(gzip -9 -c "$wasm" | wc -c)
+printf 'inspector wasm: %s bytes (%s KiB), %s bytes gzip (%s KiB; goal <= 150 KiB) (%s)\n' \
+  "$raw" "$((raw / 1024))" "$gz" "$((gz / 1024))" "${wasm#"$ROOT"/}"
