@@ -17,7 +17,7 @@ fi
 # then install with fresh resolution of that tool's own dependencies.
 cargo_install() {
   local crate=$1 version=$2 bin=$3
-  if "$bin" --version 2>/dev/null | grep -q " $version"; then
+  if "$bin" --version 2>/dev/null | grep -qwF "$version"; then
     return
   fi
   step "Installing $crate $version (a few minutes, once per machine)"

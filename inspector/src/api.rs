@@ -81,6 +81,13 @@ impl fmt::Debug for ApiError {
 
 impl std::error::Error for ApiError {}
 
+impl ApiError {
+    /// The API wants a read token this page does not have (or had wrong).
+    pub fn needs_token(&self) -> bool {
+        matches!(self, ApiError::Status { status: 401, .. })
+    }
+}
+
 /// The error for a non-2xx answer: its problem's `detail`, kept for the
 /// person looking.
 fn status_error<J: Json>(status: u16, body: Option<&J>) -> ApiError {
@@ -157,8 +164,11 @@ async fn get(path: &str) -> Result<(u16, Option<String>, Option<wasm_bindgen::Js
     use gloo_net::http::Request;
     use web_sys::RequestCache;
 
-    let response = Request::get(path)
-        .cache(RequestCache::NoStore)
+    let mut request = Request::get(path).cache(RequestCache::NoStore);
+    if let Some(token) = crate::token::stored() {
+        request = request.header("Authorization", &format!("Bearer {token}"));
+    }
+    let response = request
         .send()
         .await
         .map_err(|e| ApiError::Unreachable(e.to_string()))?;

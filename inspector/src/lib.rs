@@ -10,10 +10,12 @@
 //! - [`api`]: the requests (JDC summaries, one JDC's report) and how their
 //!   answers or errors are read.
 //! - [`json`]: the API's JSON into the shared types, without serde.
+//! - [`token`]: the read token, when the pool requires one.
 //!
 //! The page, built only for `wasm32` (one file per panel):
 //! - `app`: owns the state (clock, roster) and the polling loop.
-//! - `status`: loading, "updated N s ago", API error with retry, empty hint.
+//! - `status`: loading, "updated N s ago", API error with retry (and the
+//!   token form on a 401), empty hint.
 //! - `totals`, `breakdown` (inline SVG chart), `jdc_list` (filter, cards,
 //!   each card reading its full report when opened), `miners_table`.
 
@@ -22,6 +24,7 @@ pub mod format;
 pub mod json;
 pub mod roster;
 pub mod summary;
+pub mod token;
 
 #[cfg(target_arch = "wasm32")]
 mod app;

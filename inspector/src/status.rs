@@ -6,7 +6,7 @@ use leptos::prelude::*;
 
 use dmr_shared::limits::{REPORT_INTERVAL_SECS, REPORT_TTL_SECS};
 
-use crate::api::REPORTS_PATH;
+use crate::api::{ApiError, REPORTS_PATH};
 use crate::app::REFRESH_SECS;
 use crate::format;
 
@@ -50,6 +50,7 @@ pub fn ApiErrorPanel(
     /// Asks the API again now.
     retry: Callback<()>,
 ) -> impl IntoView {
+    let all = errors.clone();
     let messages = move || {
         errors.with(|errors| {
             errors
@@ -58,10 +59,23 @@ pub fn ApiErrorPanel(
                 .collect::<Vec<_>>()
         })
     };
+    let needs_token = move || {
+        all.with(|errors| {
+            errors.iter().any(|(_, e)| {
+                // Error -> Arc<dyn Error> -> the ApiError inside.
+                let e: &(dyn std::error::Error + 'static) = &***e;
+                e.downcast_ref::<ApiError>()
+                    .is_some_and(ApiError::needs_token)
+            })
+        })
+    };
     view! {
         <section class="state error" role="alert" aria-labelledby="error-title">
             <h2 id="error-title">"No fresh data"</h2>
             {messages}
+            <Show when=needs_token>
+                <TokenForm retry />
+            </Show>
             <p class="hint">
                 {format!("Retrying every {REFRESH_SECS} s. What is shown below, if anything, is the last answer.")}
             </p>
@@ -69,6 +83,42 @@ pub fn ApiErrorPanel(
                 "Retry now"
             </button>
         </section>
+    }
+}
+
+/// The pool wants a read token: asked for once, kept for the session.
+#[component]
+fn TokenForm(
+    /// Asks the API again, with the token.
+    retry: Callback<()>,
+) -> impl IntoView {
+    let input = NodeRef::<leptos::html::Input>::new();
+    // A token already sent that still gets a 401 was refused.
+    let refused = RwSignal::new(crate::token::stored().is_some());
+    let submit = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        if let Some(input) = input.get() {
+            crate::token::store(&input.value());
+            input.set_value("");
+            refused.set(true);
+            retry.run(());
+        }
+    };
+    view! {
+        <form class="token" on:submit=submit>
+            <label for="token">
+                {move || {
+                    if refused.get() {
+                        "That token was refused. Enter the pool's inspector token:"
+                    } else {
+                        "This pool protects its reports. Enter its inspector token:"
+                    }
+                }}
+            </label>
+            <input id="token" type="password" autocomplete="off" node_ref=input required />
+            <button type="submit">"Unlock"</button>
+            <p class="hint">"Kept in this tab until it closes; sent only to this site's API."</p>
+        </form>
     }
 }
 

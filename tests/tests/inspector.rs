@@ -416,4 +416,27 @@ fn an_api_error_shows_the_problem_detail() {
     );
     assert!(view.retry_button && view.totals.is_none() && view.empty.is_none());
     assert_eq!(view.updated, "waiting for the first answer");
+
+    // The page asks for the token once; a wrong one is refused and asked
+    // for again, the right one unlocks the list and is kept for the tab.
+    assert_eq!(
+        worker
+            .post_report(&report(A, vec![miner("bitaxe", 1.2e12, "a.w")]))
+            .status,
+        200
+    );
+    page.enter_token("wrong");
+    let view = page.wait_until("the refusal", FIRST_LOAD, |v| {
+        v.error
+            .as_deref()
+            .is_some_and(|e| e.contains("That token was refused"))
+    });
+    assert!(view.jdcs.is_empty());
+    page.enter_token("s3cret");
+    let view = page.wait_until("the unlocked list", FIRST_LOAD, |v| v.jdcs.len() == 1);
+    assert!(view.error.is_none(), "{:?}", view.error);
+    assert_eq!(view.jdcs[0].identity, A);
+    browser.goto(&format!("{}/", worker.base_url()));
+    let view = page.wait_until("the list after a reload", FIRST_LOAD, |v| v.jdcs.len() == 1);
+    assert!(view.error.is_none());
 }

@@ -448,6 +448,15 @@ impl<'b> InspectorPage<'b> {
         self.browser.press(&keys);
     }
 
+    /// Types `token` into the read-token form and submits it.
+    pub fn enter_token(&self, token: &str) {
+        self.browser.click("#token");
+        let typed: Vec<String> = token.chars().map(String::from).collect();
+        let mut keys: Vec<&str> = typed.iter().map(String::as_str).collect();
+        keys.push(ENTER);
+        self.browser.press(&keys);
+    }
+
     /// Where the keyboard focus is: the element's tag, id and, for a card's
     /// summary, the card's identity.
     pub fn focused(&self) -> Value {
