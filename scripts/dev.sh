@@ -12,6 +12,9 @@ bash "$ROOT/scripts/migrate.sh" "$DEV_STATE" --seed
 
 PORT=${PORT:-8787}
 step "Serving on http://localhost:$PORT (Ctrl-C to stop)"
-# Demo reports, once the server answers, so the inspector has something to show.
-( bash "$ROOT/scripts/demo-reports.sh" "http://127.0.0.1:$PORT" >/dev/null 2>&1 || true ) &
-exec wrangler dev --local --ip 127.0.0.1 --port "$PORT" --persist-to "$DEV_STATE" --show-interactive-dev-session=false
+# Demo reports once the server answers, then every minute like real JDCs,
+# so the inspector has live data. Stopped with the server.
+node "$ROOT/scripts/demo-reports.mjs" "http://127.0.0.1:$PORT" >/dev/null 2>&1 &
+demo=$!
+trap 'kill "$demo" 2>/dev/null' EXIT
+wrangler dev --local --ip 127.0.0.1 --port "$PORT" --persist-to "$DEV_STATE" --show-interactive-dev-session=false

@@ -208,23 +208,26 @@ fn JdcCard(
             let Some(t) = Timing::of(&e.summary, now) else {
                 return "report time unreadable".into();
             };
+            // `receivedAt` is when the pool last stored the report: an
+            // unchanged report is stored again only every third time, so
+            // the card says "stored", not "reported".
             match summary::health(&e.summary, e.gone_since.is_some(), now) {
                 Health::Live => format!(
-                    "last report {} · expires {}",
+                    "stored {} · expires {}",
                     format::ago(t.age_secs),
                     format::until(t.expires_in_secs)
                 ),
                 Health::Stale if t.expires_in_secs > 0 => format!(
-                    "no report for {} · expires {}",
+                    "not stored for {}, missed a report · expires {}",
                     format::duration(t.age_secs),
                     format::until(t.expires_in_secs)
                 ),
                 Health::Stale => format!(
-                    "no report for {} · expired, leaving the list",
+                    "not stored for {}, missed a report · expired, leaving the list",
                     format::duration(t.age_secs)
                 ),
                 Health::Gone => format!(
-                    "gone: no longer reported, its report expired · last report {}",
+                    "gone: no longer reported, its report expired · stored {}",
                     format::ago(t.age_secs)
                 ),
             }

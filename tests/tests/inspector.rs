@@ -155,7 +155,7 @@ fn the_page_lists_jdcs_follows_new_stale_and_gone_ones_and_keeps_open_rows() {
         ("LIVE", "bitaxe/sv2", "2 miners", "2.00 TH/s")
     );
     assert!(
-        a.timing.starts_with("last report ") && a.timing.contains("· expires in 4 min"),
+        a.timing.starts_with("stored ") && a.timing.contains("· expires in 4 min"),
         "{}",
         a.timing
     );
@@ -289,7 +289,7 @@ fn the_page_lists_jdcs_follows_new_stale_and_gone_ones_and_keeps_open_rows() {
     let a = view.card(A).unwrap();
     assert_eq!(a.badge, "STALE");
     assert!(
-        a.timing.starts_with("no report for ") && a.timing.contains("· expires in "),
+        a.timing.starts_with("not stored for ") && a.timing.contains("· expires in "),
         "{}",
         a.timing
     );
