@@ -80,7 +80,7 @@ fn an_inspector_token_protects_reads_only() {
 
 #[test]
 fn report_tokens_protect_writes_and_a_refused_report_changes_nothing() {
-    let tokens = json!({ B: "b-only" }).to_string();
+    let tokens = json!({ B: "b-only", format!("{A}.special"): "special-only" }).to_string();
     let worker = start(&[
         ("REPORT_TOKEN", "shared-s3cret"),
         ("REPORT_TOKENS", &tokens),
@@ -99,6 +99,17 @@ fn report_tokens_protect_writes_and_a_refused_report_changes_nothing() {
     assert!(worker.get_reports().is_empty());
     let agents = worker.d1("SELECT DISTINCT userAgent FROM clients");
     assert_eq!(agents, [json!({"userAgent": "jd-client/sv2"})]);
+
+    // A token listed for one identity is that identity's alone.
+    assert_eq!(
+        post_with(&worker, &format!("{A}.special"), Some("shared-s3cret")),
+        401
+    );
+    assert_eq!(
+        post_with(&worker, &format!("{A}.special"), Some("special-only")),
+        200
+    );
+    worker.d1("UPDATE clients SET userAgent = 'jd-client/sv2'");
 
     assert_eq!(post_with(&worker, A, Some("shared-s3cret")), 200);
     assert_eq!(post_with(&worker, &format!("{B}.rig"), Some("b-only")), 200);

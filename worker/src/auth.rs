@@ -2,6 +2,7 @@
 //! `REPORT_TOKENS`). Each is optional: without it the endpoint is open, as
 //! existing JDCs and pools expect.
 
+use dmr_shared::address_of;
 use subtle::ConstantTimeEq;
 use worker::Request;
 
@@ -46,12 +47,14 @@ pub fn require_reader(req: &Request, config: &Config) -> Result<(), ApiError> {
     require(req, config.inspector_token.as_deref(), "reports")
 }
 
-/// A report for `address` needs that address's token when one is listed,
-/// else the shared report token when one is set.
-pub fn require_reporter(req: &Request, config: &Config, address: &str) -> Result<(), ApiError> {
+/// A report from `identity` needs the token listed for that identity, else
+/// the one listed for its address (every worker of a payout address), else
+/// the shared report token when one is set.
+pub fn require_reporter(req: &Request, config: &Config, identity: &str) -> Result<(), ApiError> {
     let expected = config
         .report_tokens
-        .get(address)
+        .get(identity)
+        .or_else(|| config.report_tokens.get(address_of(identity)))
         .or(config.report_token.as_ref());
     require(req, expected.map(String::as_str), "downstream-report")
 }

@@ -27,8 +27,9 @@ pub const INSPECTOR_TOKEN: &str = "INSPECTOR_TOKEN";
 /// Secret: when set, reports need `Authorization: Bearer <it>`.
 pub const REPORT_TOKEN: &str = "REPORT_TOKEN";
 
-/// Secret: a JSON object `{"<address>": "<token>"}`; a report for a listed
-/// address needs that address's token (and no other).
+/// Secret: a JSON object `{"<identity or address>": "<token>"}`; a report
+/// from a listed identity, or else of a listed address, needs that token
+/// (and no other).
 pub const REPORT_TOKENS: &str = "REPORT_TOKENS";
 
 /// Workers KV refuses expirations shorter than this.

@@ -38,7 +38,7 @@ pub fn rfc3339(t: DateTime<Utc>) -> String {
 pub async fn handle(req: &mut Request, env: &Env, config: &Config) -> Result<Response, ApiError> {
     rate_limit::per_ip(env, req).await?;
     if config.report_tokens.is_empty() {
-        // Without per-address tokens the check needs no body: do it first.
+        // Without per-identity tokens the check needs no body: do it first.
         auth::require_reporter(req, config, "")?;
     }
     require_json(req)?;
@@ -46,7 +46,7 @@ pub async fn handle(req: &mut Request, env: &Env, config: &Config) -> Result<Res
     let report = parse_report(&body)?;
     let identity = report.jdc_user_identity.clone();
     let address = address_of(&identity).to_owned();
-    auth::require_reporter(req, config, &address)?;
+    auth::require_reporter(req, config, &identity)?;
     rate_limit::per_identity(env, &report.jdc_user_identity).await?;
 
     let now = Utc::now();
