@@ -440,3 +440,34 @@ fn an_api_error_shows_the_problem_detail() {
     let view = page.wait_until("the list after a reload", FIRST_LOAD, |v| v.jdcs.len() == 1);
     assert!(view.error.is_none());
 }
+
+#[test]
+fn markup_in_reports_is_shown_as_text_and_never_runs() {
+    // Identities and miner strings come from JDCs: whatever they hold, the
+    // page shows it as text.
+    let worker = Worker::start();
+    let identity = "bc1q<img/src=x/onerror=window.__pwned=1>";
+    let script = "<script>window.__pwned=2</script><b>bold</b>";
+    let mut m = miner(script, 1e12, "<i>worker</i>");
+    m["firmware"] = json!("<img src=x onerror=window.__pwned=3>");
+    assert_eq!(worker.post_report(&report(identity, vec![m])).status, 200);
+
+    let browser = Browser::start();
+    let page = InspectorPage::open(&browser, &worker.base_url());
+    let view = page.wait_until("the JDC listed", FIRST_LOAD, |v| v.jdcs.len() == 1);
+    assert_eq!(view.jdcs[0].identity, identity);
+    // Open its row so the miners table (raw vendor, firmware, worker) renders.
+    browser.click(".jdc summary");
+    let view = page.wait_until("the miners table", FIRST_LOAD, |v| {
+        v.jdcs.first().is_some_and(|c| !c.rows.is_empty())
+    });
+    let cells = view.jdcs[0].rows[0].join(" | ");
+    assert!(cells.contains(script), "{cells}");
+    assert!(cells.contains("<i>worker</i>"), "{cells}");
+    let injected = browser.run(
+        "return {pwned: window.__pwned ?? null,
+                 elements: document.querySelectorAll('main img, main script, main b, main i').length}",
+        json!([]),
+    );
+    assert_eq!(injected, json!({"pwned": null, "elements": 0}));
+}
