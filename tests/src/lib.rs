@@ -364,6 +364,30 @@ impl Worker {
         }
     }
 
+    /// Sends a bodiless request with any method over a plain socket (HTTP
+    /// clients refuse methods they do not know, such as QUERY) and returns
+    /// the status line's code and the raw answer.
+    pub fn raw_request(&self, method: &str, path: &str) -> (u16, String) {
+        use std::io::Write;
+        let mut stream = std::net::TcpStream::connect(("127.0.0.1", self.port)).expect("connect");
+        stream
+            .set_read_timeout(Some(Duration::from_secs(30)))
+            .expect("timeout");
+        write!(
+            stream,
+            "{method} {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
+        )
+        .expect("send");
+        let mut answer = String::new();
+        stream.read_to_string(&mut answer).expect("answer");
+        let status = answer
+            .split_whitespace()
+            .nth(1)
+            .and_then(|code| code.parse().ok())
+            .unwrap_or_else(|| panic!("no status line in {answer:?}"));
+        (status, answer)
+    }
+
     /// POSTs raw bytes as JSON to the report endpoint.
     pub fn post_raw(&self, body: &[u8]) -> Reply {
         self.request(
