@@ -65,10 +65,10 @@ fn a_missing_report_store_answers_503_for_reads_and_writes() {
         worker.request("GET", "/api/downstream-report", None).status,
         503
     );
-    // The rename ran before the store failed; it is idempotent, so the JDC's
-    // retry against a healthy pool converges to the same state.
+    // The store is read before the rename, so a failing store stops the
+    // report before anything changed.
     let agents = worker.d1("SELECT userAgent FROM clients");
-    assert_eq!(agents, [json!({"userAgent": "bitaxe/sv2"})]);
+    assert_eq!(agents, [json!({"userAgent": "jd-client/sv2"})]);
     assert!(worker.log_containing("storage_error").contains("REPORTS"));
 }
 

@@ -3,18 +3,20 @@
 //! Cheap refusals come first: the IP rate limit and the report token before
 //! the body is read, the media type and size before it is parsed, the
 //! identity rate limit before any storage call. Then the order matters for
-//! retries: the rename runs first and the KV write second. Both are
-//! idempotent, so if either fails the JDC gets a 503 and its retry (or next
-//! report) applies the whole report again; a stored report therefore always
-//! means its rename was applied. A refused report touches neither.
+//! retries: the stored summary is read first (so a failing KV stops the
+//! report before anything changed), the rename runs second and the KV write
+//! last. The rename and the write are idempotent, so if either fails the JDC
+//! gets a 503 and its retry (or next report) applies the whole report again;
+//! a stored report therefore always means its rename was applied. A refused
+//! report touches neither.
 //!
 //! KV writes cost ten times KV reads, and most reports repeat the last one.
-//! So the stored summary is read first, and a report with the same content
-//! (identity, miners, derived userAgent) is not written again until the
-//! stored copy is [`refresh_after_secs`] old. The rename runs for every
-//! report all the same: a reconnected JDC's new `jd-client/sv2` row must be
-//! renamed by the next report, and the indexed UPDATE that finds nothing to
-//! rename reads no rows.
+//! So a report with the same content as the stored one (identity, miners,
+//! derived userAgent) is not written again until the stored copy is
+//! [`refresh_after_secs`] old. The rename runs for every report all the
+//! same: a reconnected JDC's new `jd-client/sv2` row must be renamed by the
+//! next report, and the indexed UPDATE that finds nothing to rename reads
+//! about one row (measured by `npm run bench`).
 
 use chrono::{DateTime, Duration, SecondsFormat, Utc};
 use dmr_shared::limits::{refresh_after_secs, MAX_BODY_BYTES};
