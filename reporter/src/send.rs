@@ -17,7 +17,7 @@ use std::io::Write;
 use std::time::Duration;
 
 use chrono::{SecondsFormat, Utc};
-use dmr_shared::limits::{MAX_FIELD_LEN, MAX_MINERS};
+use dmr_shared::limits::{MAX_FIELD_LEN, MAX_MINERS, MAX_NOMINAL_HASH_RATE};
 use dmr_shared::{validate_report, Miner, Report, SCHEMA_VERSION};
 use reqwest::header::CONTENT_TYPE;
 use reqwest::{Client, StatusCode, Url};
@@ -64,6 +64,14 @@ pub fn build_report(identity: &str, mut miners: Vec<Miner>) -> Result<Report, Er
         miners.truncate(MAX_MINERS);
     }
     for m in &mut miners {
+        // A device's self-reported rate can be anything an f32 holds; the
+        // pool refuses the whole report for one impossible number.
+        let rate = m.nominal_hash_rate;
+        m.nominal_hash_rate = if rate.is_finite() && rate > 0.0 {
+            rate.min(MAX_NOMINAL_HASH_RATE)
+        } else {
+            0.0
+        };
         for field in [
             &mut m.vendor,
             &mut m.hardware_version,

@@ -55,3 +55,8 @@ pub const MAX_BODY_BYTES: usize = 4 * 1024 * 1024;
 /// Deepest nesting of arrays and objects accepted in a body. A report needs
 /// three (report, miners, miner); the rest is room for unknown fields.
 pub const MAX_JSON_DEPTH: usize = 16;
+
+/// Largest nominal hash rate one miner may claim, in H/s: a billion times
+/// the whole Bitcoin network. Beyond it the number is garbage, and sums over
+/// a report's miners must stay finite.
+pub const MAX_NOMINAL_HASH_RATE: f64 = 1e30;

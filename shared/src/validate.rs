@@ -12,7 +12,8 @@ use serde_json::{Map, Value};
 
 use crate::json::{parse_strict, JsonError};
 use crate::limits::{
-    MAX_FIELD_LEN, MAX_IDENTITY_LEN, MAX_JSON_DEPTH, MAX_MINERS, MAX_TIMESTAMP_LEN,
+    MAX_FIELD_LEN, MAX_IDENTITY_LEN, MAX_JSON_DEPTH, MAX_MINERS, MAX_NOMINAL_HASH_RATE,
+    MAX_TIMESTAMP_LEN,
 };
 use crate::report::{Miner, Report, SCHEMA_VERSION};
 
@@ -122,6 +123,14 @@ fn validate_miner(i: usize, miner: &Miner) -> Result<(), ReportError> {
         return Err(ReportError::invalid(
             field("nominalHashRate"),
             format!("must be a finite number >= 0, got {rate}"),
+        ));
+    }
+    if rate > MAX_NOMINAL_HASH_RATE {
+        return Err(ReportError::invalid(
+            field("nominalHashRate"),
+            format!(
+                "{rate:e} H/s is more than the {MAX_NOMINAL_HASH_RATE:e} H/s any miner can claim"
+            ),
         ));
     }
     check_timestamp(&field("connectedAt"), &miner.connected_at)
@@ -474,6 +483,11 @@ mod tests {
                 |v| v["miners"][0]["nominalHashRate"] = json!(-1),
                 "miners[0].nominalHashRate",
                 ">= 0",
+            ),
+            (
+                |v| v["miners"][0]["nominalHashRate"] = json!(1.7e308),
+                "miners[0].nominalHashRate",
+                "any miner can claim",
             ),
             (
                 |v| v["miners"][0]["nominalHashRate"] = json!("1e12"),

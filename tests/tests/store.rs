@@ -194,4 +194,19 @@ fn one_report_summaries_and_pages() {
     }
     let expected: Vec<String> = (0..5).map(|i| format!("{JDC}.rig{i}")).collect();
     assert_eq!(seen, expected);
+
+    // A page size out of range is refused, naming the parameter.
+    for query in ["limit=0", "limit=1001", "limit=ten"] {
+        let reply = worker.request("GET", &format!("/api/downstream-report?{query}"), None);
+        assert_eq!(reply.status, 400, "{query}");
+        assert_eq!(reply.json()["field"], "limit", "{query}");
+    }
+    assert_eq!(
+        worker.request("GET", "/api/jdcs?limit=10000", None).status,
+        200
+    );
+    assert_eq!(
+        worker.request("GET", "/api/jdcs?limit=10001", None).status,
+        400
+    );
 }

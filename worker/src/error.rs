@@ -14,6 +14,11 @@ use worker::{console_error, Response, Result};
 pub enum ApiError {
     /// The body is not JSON, or not a valid report.
     BadReport(ReportError),
+    /// A query parameter is out of range or not understood.
+    BadQuery {
+        field: &'static str,
+        problem: String,
+    },
     /// The body is larger than the Worker accepts.
     PayloadTooLarge { limit: usize },
     /// The body is not declared as JSON.
@@ -50,6 +55,7 @@ impl ApiError {
         match self {
             ApiError::BadReport(ReportError::Malformed(_)) => 400,
             ApiError::BadReport(ReportError::Invalid { .. }) => 422,
+            ApiError::BadQuery { .. } => 400,
             ApiError::PayloadTooLarge { .. } => 413,
             ApiError::UnsupportedMediaType { .. } => 415,
             ApiError::Unauthorized { .. } => 401,
@@ -65,6 +71,7 @@ impl ApiError {
         match self {
             ApiError::BadReport(ReportError::Malformed(_)) => "Malformed JSON",
             ApiError::BadReport(ReportError::Invalid { .. }) => "Invalid report",
+            ApiError::BadQuery { .. } => "Bad query",
             ApiError::PayloadTooLarge { .. } => "Payload too large",
             ApiError::UnsupportedMediaType { .. } => "Unsupported media type",
             ApiError::Unauthorized { .. } => "Unauthorized",
@@ -79,6 +86,7 @@ impl ApiError {
     fn detail(&self) -> String {
         match self {
             ApiError::BadReport(e) => e.to_string(),
+            ApiError::BadQuery { field, problem } => format!("{field}: {problem}"),
             ApiError::PayloadTooLarge { limit } => {
                 format!("the body is larger than {limit} bytes")
             }
@@ -129,10 +137,13 @@ impl ApiError {
             "detail": self.detail(),
             "success": false,
         });
-        if let ApiError::BadReport(e) = self {
-            if let Some(field) = e.field() {
-                body["field"] = field.into();
-            }
+        let field = match self {
+            ApiError::BadReport(e) => e.field(),
+            ApiError::BadQuery { field, .. } => Some(*field),
+            _ => None,
+        };
+        if let Some(field) = field {
+            body["field"] = field.into();
         }
         let mut response = Response::from_json(&body)?.with_status(status);
         let headers = response.headers_mut();

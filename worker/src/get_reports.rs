@@ -31,7 +31,7 @@ struct Paging {
     cursor: Option<String>,
 }
 
-fn paging(req: &Request, max: usize) -> Paging {
+fn paging(req: &Request, max: usize) -> Result<Paging, ApiError> {
     let mut paging = Paging {
         limit: max,
         cursor: None,
@@ -39,15 +39,20 @@ fn paging(req: &Request, max: usize) -> Paging {
     for (name, value) in query_pairs(&req.inner().url()) {
         match name.as_str() {
             "limit" => {
-                if let Ok(n) = value.parse::<usize>() {
-                    paging.limit = n.clamp(1, max);
-                }
+                paging.limit = value
+                    .parse::<usize>()
+                    .ok()
+                    .filter(|n| (1..=max).contains(n))
+                    .ok_or_else(|| ApiError::BadQuery {
+                        field: "limit",
+                        problem: format!("must be a whole number from 1 to {max}"),
+                    })?;
             }
-            "cursor" if !value.is_empty() => paging.cursor = Some(value),
+            "cursor" => paging.cursor = Some(value),
             _ => {}
         }
     }
-    paging
+    Ok(paging)
 }
 
 /// A JSON answer, with a `Link` to the next page when there is one.
@@ -79,7 +84,7 @@ fn log_read(view: &str, items: usize, store: &ReportStore) {
 /// `GET /api/downstream-report`: live reports, ordered by identity.
 pub async fn list(req: &Request, env: &Env, config: &Config) -> Result<Response, ApiError> {
     auth::require_reader(req, config)?;
-    let Paging { limit, cursor } = paging(req, MAX_REPORTS_PAGE);
+    let Paging { limit, cursor } = paging(req, MAX_REPORTS_PAGE)?;
     let now = rfc3339(Utc::now());
     let mut store = ReportStore::open(env)?;
     let page = store.summaries(&now, limit, cursor).await?;
@@ -108,7 +113,7 @@ pub async fn one(
 /// `GET /api/jdcs`: every live JDC's summary, ordered by identity.
 pub async fn summaries(req: &Request, env: &Env, config: &Config) -> Result<Response, ApiError> {
     auth::require_reader(req, config)?;
-    let Paging { limit, cursor } = paging(req, MAX_SUMMARIES_PAGE);
+    let Paging { limit, cursor } = paging(req, MAX_SUMMARIES_PAGE)?;
     let mut store = ReportStore::open(env)?;
     let page = store.summaries(&rfc3339(Utc::now()), limit, cursor).await?;
     log_read("jdcs", page.summaries.len(), &store);

@@ -115,6 +115,8 @@ impl ReportStore {
     /// Up to `limit` live summaries from `cursor` on (one `list` call per
     /// 1,000 keys, no reads). KV may list an entry for a while after it
     /// expired; the expiry in its summary is exact, so those are dropped.
+    /// A `cursor` KV does not take is the caller's mistake (400), not an
+    /// outage.
     pub async fn summaries(
         &mut self,
         now: &str,
@@ -122,6 +124,8 @@ impl ReportStore {
         mut cursor: Option<String>,
     ) -> Result<Page, ApiError> {
         let mut summaries = Vec::new();
+        let given_cursor = cursor.is_some();
+        let mut calls = 0;
         loop {
             let mut list = self
                 .kv
@@ -132,7 +136,18 @@ impl ReportStore {
                 list = list.cursor(c);
             }
             self.operations += 1;
-            let page = list.execute().await.map_err(kv_error)?;
+            calls += 1;
+            let page = list.execute().await.map_err(|e| {
+                if given_cursor && calls == 1 {
+                    ApiError::BadQuery {
+                        field: "cursor",
+                        problem: "is not a cursor from this API's Link header, or it expired"
+                            .into(),
+                    }
+                } else {
+                    kv_error(e)
+                }
+            })?;
             for key in page.keys {
                 let Some(mut summary) = key
                     .metadata
