@@ -568,6 +568,13 @@ pub fn insert_clients(rows: &[ClientRow]) -> String {
     )
 }
 
+/// Owned copies of string pairs, to compare with rows read back.
+pub fn pairs(list: &[(&str, &str)]) -> Vec<(String, String)> {
+    list.iter()
+        .map(|(a, b)| (a.to_string(), b.to_string()))
+        .collect()
+}
+
 /// A schema v1 report from `identity` with `miners`, timestamped now.
 pub fn report(identity: &str, miners: Vec<Value>) -> Value {
     json!({

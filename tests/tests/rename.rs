@@ -1,7 +1,7 @@
 //! A report renames exactly its JDC's live `jd-client/sv2` rows to the
 //! majority vendor, and nothing else in the client table.
 
-use dmr_tests::{insert_clients, miner, report, ClientRow, Options, Worker};
+use dmr_tests::{insert_clients, miner, pairs, report, ClientRow, Options, Worker};
 use serde_json::Value;
 
 const JDC: &str = "bc1qjdcaddress000000000000000000000000000001";
@@ -34,13 +34,6 @@ fn user_agents(worker: &Worker) -> Vec<(String, String)> {
     rows(worker)
         .into_iter()
         .map(|(s, ua, _, _)| (s, ua))
-        .collect()
-}
-
-fn pairs(expected: &[(&str, &str)]) -> Vec<(String, String)> {
-    expected
-        .iter()
-        .map(|(s, ua)| (s.to_string(), ua.to_string()))
         .collect()
 }
 

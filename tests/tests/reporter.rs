@@ -8,7 +8,7 @@
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
-use dmr_tests::{insert_clients, repo_root, ClientRow, Options, Worker};
+use dmr_tests::{insert_clients, pairs, repo_root, ClientRow, Options, Worker};
 use serde_json::{json, Value};
 
 /// The JDC's pool address and the identity it mines with.
@@ -100,12 +100,6 @@ fn user_agents(worker: &Worker) -> Vec<(String, String)> {
                 r["userAgent"].as_str().unwrap().to_owned(),
             )
         })
-        .collect()
-}
-
-fn pairs(list: &[(&str, &str)]) -> Vec<(String, String)> {
-    list.iter()
-        .map(|(a, b)| (a.to_string(), b.to_string()))
         .collect()
 }
 
