@@ -20,7 +20,7 @@ pub mod validate;
 pub mod vendor;
 
 pub use identity::address_of;
-pub use report::{Miner, Report, StoredReport, SCHEMA_VERSION};
+pub use report::{rfc3339, Miner, Report, StoredReport, SCHEMA_VERSION};
 pub use summary::{JdcSummary, VendorShare};
 pub use validate::{parse_report, validate_report, ReportError};
 pub use vendor::{majority_vendor, sanitize_vendor, user_agent_for, JDC_USER_AGENT};

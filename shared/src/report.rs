@@ -1,7 +1,14 @@
 //! Schema v1 of a downstream report, field for field as in the protocol
 //! (`camelCase` on the wire).
 
+use chrono::{DateTime, SecondsFormat, Utc};
 use serde::{Deserialize, Serialize};
+
+/// A time as the pool writes it: RFC 3339 in one fixed shape (UTC,
+/// milliseconds, `Z`), so stored times also sort as strings.
+pub fn rfc3339(t: DateTime<Utc>) -> String {
+    t.to_rfc3339_opts(SecondsFormat::Millis, true)
+}
 
 /// The only schema version this crate understands.
 pub const SCHEMA_VERSION: u64 = 1;

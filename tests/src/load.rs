@@ -108,7 +108,7 @@ fn report(i: usize, seq: usize) -> Value {
     json!({
         "schemaVersion": 1,
         "jdcUserIdentity": identity(i),
-        "timestamp": chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
+        "timestamp": dmr_shared::rfc3339(chrono::Utc::now()),
         "miners": miners,
     })
 }

@@ -8,6 +8,7 @@
 //!   10,000 per page in at most 10 `list` calls; what the inspector polls.
 
 use chrono::Utc;
+use dmr_shared::rfc3339;
 use serde::Serialize;
 use serde_json::json;
 use worker::{console_log, Env, Request, Response};
@@ -15,7 +16,6 @@ use worker::{console_log, Env, Request, Response};
 use crate::auth;
 use crate::config::Config;
 use crate::error::ApiError;
-use crate::post_report::rfc3339;
 use crate::query::{percent_encode, query_pairs};
 use crate::store::{ReportStore, LIST_PAGE};
 

@@ -67,7 +67,7 @@ fn report_body(i: usize) -> String {
     let report = Report {
         schema_version: 1,
         jdc_user_identity: identity(i),
-        timestamp: chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
+        timestamp: dmr_shared::rfc3339(chrono::Utc::now()),
         miners: miners(i),
     };
     serde_json::to_string(&report).expect("report JSON")
@@ -275,9 +275,8 @@ fn cadence(worker: &Worker, rounds: usize, connections: usize) -> usize {
 /// Adds live JDCs up to `total` straight into KV, as the Worker writes them.
 fn add_live_jdcs(worker: &Worker, from: usize, total: usize) {
     let now = chrono::Utc::now();
-    let at = now.to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
-    let expires =
-        (now + chrono::Duration::hours(1)).to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
+    let at = dmr_shared::rfc3339(now);
+    let expires = dmr_shared::rfc3339(now + chrono::Duration::hours(1));
     let entries: Vec<Value> = (from..total)
         .map(|i| {
             let report = Report {
