@@ -15,12 +15,6 @@ use dmr_shared::{JdcSummary, StoredReport};
 
 use crate::json::{self, Json};
 
-/// The protocol's endpoint: the raw reports (and what JDCs post to).
-pub const REPORTS_PATH: &str = "/api/downstream-report";
-
-/// A summary of every live JDC: what the page polls.
-pub const JDCS_PATH: &str = "/api/jdcs";
-
 /// Pages of summaries followed per poll (10,000 JDCs each).
 pub const MAX_PAGES: usize = 10;
 
@@ -92,7 +86,7 @@ impl ApiError {
 /// person looking.
 fn status_error<J: Json>(status: u16, body: Option<&J>) -> ApiError {
     let detail = body
-        .and_then(json::problem_detail)
+        .and_then(|b| json::problem(b).reason())
         .unwrap_or_else(|| format!("HTTP {status}"));
     ApiError::Status { status, detail }
 }
@@ -123,25 +117,6 @@ pub fn parse_report<J: Json>(
     json::stored_report(&success(status, body)?)
         .map(Some)
         .map_err(ApiError::Unreadable)
-}
-
-/// The path of one JDC's report: the identity percent-encoded, every byte
-/// but the URL-safe `A-Z a-z 0-9 - . _ ~` escaped.
-pub fn report_path(identity: &str) -> String {
-    let mut path = String::with_capacity(REPORTS_PATH.len() + 1 + identity.len());
-    path.push_str(REPORTS_PATH);
-    path.push('/');
-    for b in identity.bytes() {
-        if b.is_ascii_alphanumeric() || b"-._~".contains(&b) {
-            path.push(b as char);
-        } else {
-            const HEX: &[u8; 16] = b"0123456789ABCDEF";
-            path.push('%');
-            path.push(HEX[usize::from(b >> 4)] as char);
-            path.push(HEX[usize::from(b & 15)] as char);
-        }
-    }
-    path
 }
 
 /// The next page from a `Link` header (`<path?query>; rel="next"`), if it is
@@ -194,7 +169,7 @@ pub async fn fetch_jdcs() -> Result<Snapshot, ApiError> {
     });
     let fetched_at = Utc::now();
     let mut jdcs = Vec::new();
-    let mut path = Some(JDCS_PATH.to_owned());
+    let mut path = Some(dmr_shared::api::JDCS_PATH.to_owned());
     for _ in 0..MAX_PAGES {
         let Some(current) = path.take() else { break };
         let (status, link, body) = get(&current).await?;
@@ -211,7 +186,7 @@ pub async fn fetch_jdcs() -> Result<Snapshot, ApiError> {
 /// Reads one JDC's full report; `None` once it expired.
 #[cfg(target_arch = "wasm32")]
 pub async fn fetch_report(identity: &str) -> Result<Option<StoredReport>, ApiError> {
-    let (status, _, body) = get(&report_path(identity)).await?;
+    let (status, _, body) = get(&dmr_shared::api::report_path(identity)).await?;
     parse_report(status, body)
 }
 
@@ -303,22 +278,6 @@ mod tests {
             parse_report(200, body("[]")),
             Err(ApiError::Unreadable(_))
         ));
-    }
-
-    #[test]
-    fn identities_are_percent_encoded_in_the_report_path() {
-        let cases = [
-            ("bc1qa", "/api/downstream-report/bc1qa"),
-            (
-                "bc1qa.worker-1_x~",
-                "/api/downstream-report/bc1qa.worker-1_x~",
-            ),
-            ("a/b c?d#e%", "/api/downstream-report/a%2Fb%20c%3Fd%23e%25"),
-            ("é", "/api/downstream-report/%C3%A9"),
-        ];
-        for (identity, want) in cases {
-            assert_eq!(report_path(identity), want, "{identity}");
-        }
     }
 
     #[test]

@@ -70,7 +70,7 @@ pub fn App() -> impl IntoView {
                 REPORT_TTL_SECS / 60,
                 STALE_AFTER_SECS,
             )}
-            <a href=api::REPORTS_PATH>"Raw JSON"</a>
+            <a href=dmr_shared::api::REPORTS_PATH>"Raw JSON"</a>
         </footer>
     }
 }

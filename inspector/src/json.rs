@@ -10,7 +10,7 @@
 //! checked against the serde format field for field.
 
 use dmr_shared::summary::VendorShare;
-use dmr_shared::{JdcSummary, Miner, Report, StoredReport};
+use dmr_shared::{JdcSummary, Miner, Problem, Report, StoredReport};
 
 /// A parsed JSON value, as far as the page needs to look into one.
 pub trait Json: Sized {
@@ -146,14 +146,22 @@ fn miner<J: Json>(v: &J, at: &str) -> Result<Miner, Shape> {
     })
 }
 
-/// An RFC 9457 problem's explanation: `detail`, else `title`.
-pub fn problem_detail<J: Json>(v: &J) -> Option<String> {
-    let text = |name| {
-        v.member(name)
-            .and_then(|m| m.string())
-            .filter(|s| !s.trim().is_empty())
-    };
-    text("detail").or_else(|| text("title"))
+/// An RFC 9457 problem, read leniently: a member that is absent or of
+/// another type is left empty, so any pool's problem reads.
+pub fn problem<J: Json>(v: &J) -> Problem {
+    let text = |name| v.member(name).and_then(|m| m.string()).unwrap_or_default();
+    Problem {
+        kind: text("type"),
+        title: text("title"),
+        status: v
+            .member("status")
+            .and_then(|m| m.number())
+            .filter(|n| (100.0..600.0).contains(n))
+            .map_or(0, |n| n as u16),
+        detail: text("detail"),
+        field: v.member("field").and_then(|m| m.string()),
+        success: false,
+    }
 }
 
 #[cfg(target_arch = "wasm32")]
@@ -308,6 +316,13 @@ mod tests {
     }
 
     #[test]
+    fn problems_read_like_the_worker_writes_them() {
+        let written = Problem::new(422, "Invalid report", "limit: too big").with_field("limit");
+        let v = serde_json::to_value(&written).unwrap();
+        assert_eq!(problem(&v), written);
+    }
+
+    #[test]
     fn problems_give_their_detail_else_their_title() {
         let cases = [
             (
@@ -322,7 +337,7 @@ mod tests {
             (json!("oops"), None),
         ];
         for (v, want) in cases {
-            assert_eq!(problem_detail(&v).as_deref(), want, "{v}");
+            assert_eq!(problem(&v).reason().as_deref(), want, "{v}");
         }
     }
 }

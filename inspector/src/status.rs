@@ -6,7 +6,9 @@ use leptos::prelude::*;
 
 use dmr_shared::limits::{REPORT_INTERVAL_SECS, REPORT_TTL_SECS};
 
-use crate::api::{ApiError, REPORTS_PATH};
+use dmr_shared::api::REPORTS_PATH;
+
+use crate::api::ApiError;
 use crate::app::REFRESH_SECS;
 use crate::format;
 

@@ -15,11 +15,9 @@
 use std::fmt;
 use std::path::Path;
 
+use dmr_shared::api::REPORTS_PATH;
 use reqwest::Url;
 use serde::Deserialize;
-
-/// The path every pool serves reports on.
-pub const REPORT_PATH: &str = "/api/downstream-report";
 
 /// What the reporter takes from a jd-client config.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -154,7 +152,7 @@ impl JdcConfig {
         } else {
             host.clone()
         };
-        Url::parse(&format!("http://{host}:{port}{REPORT_PATH}")).ok()
+        Url::parse(&format!("http://{host}:{port}{REPORTS_PATH}")).ok()
     }
 }
 

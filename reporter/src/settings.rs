@@ -6,7 +6,7 @@ use std::io::IsTerminal;
 use std::path::PathBuf;
 use std::time::Duration;
 
-use dmr_shared::{validate_report, Report, SCHEMA_VERSION};
+use dmr_shared::validate_identity;
 use reqwest::Url;
 
 use crate::cli::Cli;
@@ -201,13 +201,7 @@ impl Settings {
 /// The identity must pass the pool's own rules, or every report would be
 /// refused: check it once, now, with the shared validation.
 fn check_identity(identity: &str) -> Result<(), Error> {
-    let probe = Report {
-        schema_version: SCHEMA_VERSION,
-        jdc_user_identity: identity.to_owned(),
-        timestamp: "2026-01-01T00:00:00Z".into(),
-        miners: Vec::new(),
-    };
-    validate_report(&probe).map_err(|e| {
+    validate_identity(identity).map_err(|e| {
         Error::config(format!("the identity {identity:?} cannot be reported: {e}"))
             .hint("use the user_identity the JDC mines with (--identity)")
     })

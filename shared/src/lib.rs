@@ -2,6 +2,8 @@
 //! (`reporter`) and the `inspector` share. Plain Rust: no `worker` or browser
 //! types, so every rule is unit-tested natively, once.
 //!
+//! - [`api`]: the HTTP contract: paths, the KV key layout, the acceptance
+//!   and the RFC 9457 problem body.
 //! - [`report`]: the schema v1 types, exactly as they travel as JSON.
 //! - [`validate`]: turns untrusted JSON into a [`Report`], naming the field
 //!   and the problem when it cannot.
@@ -10,17 +12,25 @@
 //! - [`identity`]: how a `jdcUserIdentity` maps to the pool's `address`.
 //! - [`summary`]: one JDC at a glance, small enough for KV metadata.
 //! - [`limits`]: the protocol's timings and the size limits, defined once.
+//! - [`percent`]: percent-encoding and query strings.
+//! - `testing` (tests, or the `testing` feature): valid miners and reports
+//!   to build test cases from.
 
+pub mod api;
 pub mod identity;
 pub mod json;
 pub mod limits;
+pub mod percent;
 pub mod report;
 pub mod summary;
+#[cfg(any(test, feature = "testing"))]
+pub mod testing;
 pub mod validate;
 pub mod vendor;
 
+pub use api::{Accepted, Problem};
 pub use identity::address_of;
 pub use report::{rfc3339, Miner, Report, StoredReport, SCHEMA_VERSION};
 pub use summary::{JdcSummary, VendorShare};
-pub use validate::{parse_report, validate_report, ReportError};
+pub use validate::{parse_report, validate_identity, validate_report, ReportError};
 pub use vendor::{majority_vendor, sanitize_vendor, user_agent_for, JDC_USER_AGENT};

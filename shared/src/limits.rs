@@ -60,3 +60,10 @@ pub const MAX_JSON_DEPTH: usize = 16;
 /// the whole Bitcoin network. Beyond it the number is garbage, and sums over
 /// a report's miners must stay finite.
 pub const MAX_NOMINAL_HASH_RATE: f64 = 1e30;
+
+/// Most full reports in one page of `GET /api/downstream-report`: one KV
+/// `list` call's worth.
+pub const MAX_REPORTS_PAGE: usize = 1_000;
+
+/// Most summaries in one page of `GET /api/jdcs`: ten KV `list` calls.
+pub const MAX_SUMMARIES_PAGE: usize = 10_000;

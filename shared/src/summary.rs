@@ -124,26 +124,20 @@ pub fn fingerprint(report: &Report) -> String {
 mod tests {
     use super::*;
     use crate::report::Miner;
+    use crate::testing;
 
+    /// A miner with every string at its longest, for the size bound.
     fn miner(vendor: &str, rate: f64) -> Miner {
         Miner {
-            vendor: vendor.into(),
             hardware_version: "h".repeat(255),
             firmware: "f".repeat(255),
             device_id: "d".repeat(255),
-            nominal_hash_rate: rate,
-            user_identity: "u".repeat(255),
-            connected_at: "2026-02-15T11:30:00Z".into(),
+            ..testing::miner(vendor, rate, &"u".repeat(255))
         }
     }
 
     fn report(miners: Vec<Miner>) -> Report {
-        Report {
-            schema_version: 1,
-            jdc_user_identity: "bc1q.jdc".into(),
-            timestamp: "2026-02-15T12:00:00Z".into(),
-            miners,
-        }
+        testing::report("bc1q.jdc", miners)
     }
 
     #[test]

@@ -80,17 +80,7 @@ pub fn validate_report(report: &Report) -> Result<(), ReportError> {
             ),
         ));
     }
-    let identity = &report.jdc_user_identity;
-    check_text("jdcUserIdentity", identity, MAX_IDENTITY_LEN)?;
-    if identity.trim().is_empty() {
-        return Err(ReportError::invalid("jdcUserIdentity", "must not be empty"));
-    }
-    if identity.chars().any(char::is_whitespace) {
-        return Err(ReportError::invalid(
-            "jdcUserIdentity",
-            "must not contain whitespace",
-        ));
-    }
+    validate_identity(&report.jdc_user_identity)?;
     check_timestamp("timestamp", &report.timestamp)?;
     if report.miners.len() > MAX_MINERS {
         return Err(ReportError::invalid(
@@ -103,6 +93,21 @@ pub fn validate_report(report: &Report) -> Result<(), ReportError> {
     }
     for (i, miner) in report.miners.iter().enumerate() {
         validate_miner(i, miner)?;
+    }
+    Ok(())
+}
+
+/// Checks a `jdcUserIdentity` on its own, by the rules a report's is held
+/// to: for a path that names one, or an identity a JDC is about to report as.
+/// The error blames `jdcUserIdentity`.
+pub fn validate_identity(identity: &str) -> Result<(), ReportError> {
+    const FIELD: &str = "jdcUserIdentity";
+    check_text(FIELD, identity, MAX_IDENTITY_LEN)?;
+    if identity.trim().is_empty() {
+        return Err(ReportError::invalid(FIELD, "must not be empty"));
+    }
+    if identity.chars().any(char::is_whitespace) {
+        return Err(ReportError::invalid(FIELD, "must not contain whitespace"));
     }
     Ok(())
 }

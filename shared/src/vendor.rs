@@ -73,17 +73,10 @@ pub fn user_agent_for(miners: &[Miner]) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::testing;
 
     fn miner(vendor: &str) -> Miner {
-        Miner {
-            vendor: vendor.into(),
-            hardware_version: String::new(),
-            firmware: String::new(),
-            device_id: String::new(),
-            nominal_hash_rate: 1e12,
-            user_identity: "bc1q.w".into(),
-            connected_at: "2026-02-15T11:30:00Z".into(),
-        }
+        testing::miner(vendor, 1e12, "bc1q.w")
     }
 
     #[test]

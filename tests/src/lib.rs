@@ -21,6 +21,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
+use dmr_shared::api::{OPENAPI_PATH, REPORTS_PATH};
 use serde_json::{json, Value};
 use tempfile::TempDir;
 
@@ -249,7 +250,7 @@ impl Worker {
             // deliberately bad setting.
             let ready = self
                 .agent
-                .get(self.url("/api/openapi.json"))
+                .get(self.url(OPENAPI_PATH))
                 .config()
                 .timeout_global(Some(Duration::from_secs(2)))
                 .build()
@@ -390,11 +391,7 @@ impl Worker {
 
     /// POSTs raw bytes as JSON to the report endpoint.
     pub fn post_raw(&self, body: &[u8]) -> Reply {
-        self.request(
-            "POST",
-            "/api/downstream-report",
-            Some(("application/json", body)),
-        )
+        self.request("POST", REPORTS_PATH, Some(("application/json", body)))
     }
 
     /// POSTs a report.
@@ -404,7 +401,7 @@ impl Worker {
 
     /// The live reports, from `GET /api/downstream-report`.
     pub fn get_reports(&self) -> Vec<Value> {
-        let reply = self.request("GET", "/api/downstream-report", None);
+        let reply = self.request("GET", REPORTS_PATH, None);
         assert_eq!(reply.status, 200, "GET failed: {}", reply.body);
         match reply.json() {
             Value::Array(items) => items,

@@ -2,6 +2,7 @@
 //! REPORT_TOKEN or a per-address token from REPORT_TOKENS. Without them both
 //! endpoints are open.
 
+use dmr_shared::api::{OPENAPI_PATH, REPORTS_PATH};
 use dmr_tests::{insert_clients, miner, report, ClientRow, Options, Worker};
 use serde_json::json;
 
@@ -30,18 +31,13 @@ fn post_with(worker: &Worker, identity: &str, token: Option<&str>) -> u16 {
         headers.push(("Authorization", auth));
     }
     worker
-        .request_with(
-            "POST",
-            "/api/downstream-report",
-            &headers,
-            Some(body.as_bytes()),
-        )
+        .request_with("POST", REPORTS_PATH, &headers, Some(body.as_bytes()))
         .status
 }
 
 fn get_with(worker: &Worker, auth: Option<&str>) -> dmr_tests::Reply {
     let headers: Vec<(&str, &str)> = auth.iter().map(|a| ("Authorization", *a)).collect();
-    worker.request_with("GET", "/api/downstream-report", &headers, None)
+    worker.request_with("GET", REPORTS_PATH, &headers, None)
 }
 
 #[test]
@@ -75,7 +71,7 @@ fn an_inspector_token_protects_reads_only() {
     // The scheme is case-insensitive, as HTTP says.
     assert_eq!(get_with(&worker, Some("bearer read-s3cret")).status, 200);
     // The API description stays readable.
-    assert_eq!(worker.request("GET", "/api/openapi.json", None).status, 200);
+    assert_eq!(worker.request("GET", OPENAPI_PATH, None).status, 200);
 }
 
 #[test]

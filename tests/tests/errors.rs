@@ -1,6 +1,7 @@
 //! Bad requests get a documented 4xx problem+json naming the field; a
 //! rejected or failed report stores nothing and renames nothing.
 
+use dmr_shared::api::REPORTS_PATH;
 use dmr_tests::{insert_clients, miner, report, ClientRow, Options, Worker};
 use serde_json::{json, Value};
 
@@ -102,12 +103,7 @@ fn bodies_not_sent_as_json_are_refused_with_415() {
             .iter()
             .map(|ct| ("Content-Type", *ct))
             .collect();
-        let reply = worker.request_with(
-            "POST",
-            "/api/downstream-report",
-            &headers,
-            Some(body.as_bytes()),
-        );
+        let reply = worker.request_with("POST", REPORTS_PATH, &headers, Some(body.as_bytes()));
         assert_eq!(reply.status, 415, "{content_type:?}: {}", reply.body);
         assert_eq!(reply.content_type, "application/problem+json");
     }
@@ -115,7 +111,7 @@ fn bodies_not_sent_as_json_are_refused_with_415() {
     // Parameters and case do not matter.
     let reply = worker.request_with(
         "POST",
-        "/api/downstream-report",
+        REPORTS_PATH,
         &[("Content-Type", "Application/JSON; charset=utf-8")],
         Some(body.as_bytes()),
     );
@@ -150,7 +146,7 @@ fn markup_and_sql_in_every_string_are_stored_inert_and_never_executed() {
         [json!({"userAgent": "scriptalert(1)script DROP TABLE/sv2"})]
     );
     // The report is served back as data, in JSON, never as HTML.
-    let reply = worker.request("GET", "/api/downstream-report", None);
+    let reply = worker.request("GET", REPORTS_PATH, None);
     assert!(reply.content_type.starts_with("application/json"));
     assert_eq!(reply.json()[0]["miners"][0]["firmware"], nasty);
 }
@@ -178,7 +174,7 @@ fn oversized_bodies_wrong_methods_and_unknown_paths() {
     // Methods HTTP clients do not know go over a plain socket: the Worker
     // must not take them for GET.
     for method in ["QUERY", "PROPFIND"] {
-        let (status, answer) = worker.raw_request(method, "/api/downstream-report");
+        let (status, answer) = worker.raw_request(method, REPORTS_PATH);
         assert_eq!(status, 405, "{method}: {answer}");
         assert!(
             answer.to_ascii_lowercase().contains("allow: get, post"),
@@ -186,7 +182,7 @@ fn oversized_bodies_wrong_methods_and_unknown_paths() {
         );
     }
     for method in ["PUT", "DELETE", "PATCH", "HEAD"] {
-        let reply = worker.request(method, "/api/downstream-report", None);
+        let reply = worker.request(method, REPORTS_PATH, None);
         assert_eq!(reply.status, 405, "{method}");
         assert_eq!(reply.allow.as_deref(), Some("GET, POST"), "{method}");
         assert_eq!(reply.content_type, "application/problem+json");

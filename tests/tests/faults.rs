@@ -1,6 +1,7 @@
 //! Storage faults answer 503 problem+json with nothing half-applied; a
 //! restart loses nothing that was acknowledged.
 
+use dmr_shared::api::REPORTS_PATH;
 use dmr_tests::{insert_clients, miner, report, ClientRow, Options, Worker};
 use serde_json::json;
 
@@ -61,10 +62,7 @@ fn a_missing_report_store_answers_503_for_reads_and_writes() {
         .as_str()
         .unwrap()
         .contains("report store"));
-    assert_eq!(
-        worker.request("GET", "/api/downstream-report", None).status,
-        503
-    );
+    assert_eq!(worker.request("GET", REPORTS_PATH, None).status, 503);
     // The store is read before the rename, so a failing store stops the
     // report before anything changed.
     let agents = worker.d1("SELECT userAgent FROM clients");

@@ -14,6 +14,7 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
+use dmr_shared::api::{kv_key, report_path, JDCS_PATH, REPORTS_PATH};
 use dmr_shared::limits::STALE_AFTER_SECS;
 use dmr_tests::{miner, repo_root, report, Options, Worker};
 use page::{Browser, InspectorPage, View, CLOCK_SHIFT, ENTER, TAB};
@@ -77,7 +78,7 @@ fn seed_a_and_b(worker: &Worker) {
 /// Removes `identity`'s report from the Worker's local KV, as its TTL would
 /// five minutes later.
 fn expire_now(worker: &Worker, identity: &str) {
-    let key = format!("report:{identity}");
+    let key = kv_key(identity);
     let listed = |w: &Worker| w.kv_keys().iter().any(|k| k["name"] == key.as_str());
     assert!(listed(worker), "no KV key {key}: {:?}", worker.kv_keys());
     let out = dmr_tests::wrangler()
@@ -340,12 +341,12 @@ fn the_page_lists_jdcs_follows_new_stale_and_gone_ones_and_keeps_open_rows() {
     // asks nothing of any other origin.
     let urls = page.requested_urls();
     let api = |path: &str| urls.iter().filter(|u| u.ends_with(path)).count();
-    assert!(api("/api/jdcs") >= 2, "{urls:#?}");
+    assert!(api(JDCS_PATH) >= 2, "{urls:#?}");
     // Once each, though polled again since: their summaries did not change.
-    assert_eq!(api(&format!("/api/downstream-report/{A}")), 1, "{urls:#?}");
-    assert_eq!(api(&format!("/api/downstream-report/{C}")), 1, "{urls:#?}");
-    assert_eq!(api(&format!("/api/downstream-report/{B}")), 0, "{urls:#?}");
-    assert_eq!(api("/api/downstream-report"), 0, "{urls:#?}");
+    assert_eq!(api(&report_path(A)), 1, "{urls:#?}");
+    assert_eq!(api(&report_path(C)), 1, "{urls:#?}");
+    assert_eq!(api(&report_path(B)), 0, "{urls:#?}");
+    assert_eq!(api(REPORTS_PATH), 0, "{urls:#?}");
     let foreign: Vec<&String> = urls
         .iter()
         .filter(|u| !u.starts_with(&format!("{}/", page.origin())))

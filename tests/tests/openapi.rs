@@ -1,5 +1,6 @@
 //! The served OpenAPI document describes what the Worker really answers.
 
+use dmr_shared::api::{report_path, JDCS_PATH, OPENAPI_PATH, REPORTS_PATH};
 use dmr_tests::{miner, report, Worker};
 use serde_json::{json, Value};
 
@@ -22,7 +23,7 @@ fn conforms(doc: &Value, name: &str, instance: &Value) {
 #[test]
 fn the_document_matches_the_answers() {
     let worker = Worker::start();
-    let reply = worker.request("GET", "/api/openapi.json", None);
+    let reply = worker.request("GET", OPENAPI_PATH, None);
     assert_eq!(reply.status, 200);
     assert!(reply.content_type.starts_with("application/json"));
     let doc = reply.json();
@@ -53,7 +54,7 @@ fn the_document_matches_the_answers() {
     );
 
     let documented = |method: &str, status: u16| {
-        doc["paths"]["/api/downstream-report"][method]["responses"]
+        doc["paths"][REPORTS_PATH][method]["responses"]
             .get(status.to_string())
             .is_some()
     };
@@ -70,14 +71,14 @@ fn the_document_matches_the_answers() {
     for item in &listed {
         conforms(&doc, "StoredReport", item);
     }
-    let one = worker.request("GET", "/api/downstream-report/bc1qopenapi.rig", None);
+    let one = worker.request("GET", &report_path("bc1qopenapi.rig"), None);
     conforms(&doc, "StoredReport", &one.json());
-    let jdcs = worker.request("GET", "/api/jdcs", None).json();
+    let jdcs = worker.request("GET", JDCS_PATH, None).json();
     assert_eq!(jdcs.as_array().unwrap().len(), 1);
     for item in jdcs.as_array().unwrap() {
         conforms(&doc, "JdcSummary", item);
     }
-    let missing = worker.request("GET", "/api/downstream-report/nobody", None);
+    let missing = worker.request("GET", &report_path("nobody"), None);
     assert_eq!(missing.status, 404);
     conforms(&doc, "Problem", &missing.json());
 
@@ -92,7 +93,7 @@ fn the_document_matches_the_answers() {
         );
         conforms(&doc, "Problem", &reply.json());
     }
-    let reply = worker.request("POST", "/api/downstream-report", Some(("text/plain", b"x")));
+    let reply = worker.request("POST", REPORTS_PATH, Some(("text/plain", b"x")));
     assert!(documented("post", reply.status));
     conforms(&doc, "Problem", &reply.json());
 }

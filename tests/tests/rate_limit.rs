@@ -1,13 +1,14 @@
 //! Bursts are refused with 429 and Retry-After, per identity and per client
 //! IP, before anything is stored; other clients keep being served.
 
+use dmr_shared::api::REPORTS_PATH;
 use dmr_tests::{report, Worker};
 
 fn post(worker: &Worker, identity: &str, ip: &str) -> dmr_tests::Reply {
     let body = report(identity, vec![]).to_string();
     worker.request_with(
         "POST",
-        "/api/downstream-report",
+        REPORTS_PATH,
         &[
             ("Content-Type", "application/json"),
             ("CF-Connecting-IP", ip),
@@ -52,7 +53,7 @@ fn a_burst_from_one_ip_gets_429_before_its_body_is_read() {
     // Even an unparseable body is refused by the IP limit first.
     let reply = worker.request_with(
         "POST",
-        "/api/downstream-report",
+        REPORTS_PATH,
         &[
             ("Content-Type", "application/json"),
             ("CF-Connecting-IP", "198.51.100.7"),

@@ -6,6 +6,7 @@
 
 use std::process::Command;
 
+use dmr_shared::api::OPENAPI_PATH;
 use dmr_tests::{Options, Worker};
 
 /// How many cases schemathesis generates per operation and phase.
@@ -19,7 +20,7 @@ fn schemathesis_finds_no_failures() {
         ..Options::default()
     });
     let out = Command::new(&bin)
-        .args(["run", &worker.url("/api/openapi.json")])
+        .args(["run", &worker.url(OPENAPI_PATH)])
         .args(["--url", &worker.base_url()])
         .args(["--checks", "all", "--max-examples", MAX_EXAMPLES])
         .args(["--seed", "20261126", "--no-color"])

@@ -1,5 +1,7 @@
 //! The latest report per JDC is kept in KV with a TTL and served by GET.
 
+use dmr_shared::api::{kv_key, report_path, JDCS_PATH, ONE_REPORT_PREFIX, REPORTS_PATH};
+use dmr_shared::limits::MAX_SUMMARIES_PAGE;
 use dmr_tests::{miner, report, Options, Worker};
 
 const JDC: &str = "bc1qstore00000000000000000000000000000000001";
@@ -57,7 +59,7 @@ fn the_kv_entry_carries_the_report_ttl() {
     assert_eq!(worker.post_report(&report(JDC, vec![])).status, 200);
     let keys = worker.kv_keys();
     assert_eq!(keys.len(), 1, "{keys:?}");
-    assert_eq!(keys[0]["name"], format!("report:{JDC}"));
+    assert_eq!(keys[0]["name"], kv_key(JDC));
     let expiration = keys[0]["expiration"].as_i64().expect("an expiration");
     assert!(
         (before + 300 - 5..=now_secs() + 300 + 5).contains(&expiration),
@@ -136,12 +138,12 @@ fn one_report_summaries_and_pages() {
     }
 
     // One JDC by identity (percent-encoded or not).
-    let one = worker.request("GET", &format!("/api/downstream-report/{JDC}.rig2"), None);
+    let one = worker.request("GET", &report_path(&format!("{JDC}.rig2")), None);
     assert_eq!(one.status, 200, "{}", one.body);
     assert_eq!(one.json()["miners"].as_array().unwrap().len(), 3);
-    let encoded = worker.request("GET", &format!("/api/downstream-report/{JDC}%2Erig2"), None);
+    let encoded = worker.request("GET", &format!("{ONE_REPORT_PREFIX}{JDC}%2Erig2"), None);
     assert_eq!(encoded.json(), one.json());
-    let missing = worker.request("GET", "/api/downstream-report/bc1qnobody", None);
+    let missing = worker.request("GET", &report_path("bc1qnobody"), None);
     assert_eq!(missing.status, 404);
     assert!(missing.json()["detail"]
         .as_str()
@@ -149,7 +151,7 @@ fn one_report_summaries_and_pages() {
         .contains("no live report"));
 
     // Summaries: counts, hash rate and vendors from KV metadata.
-    let jdcs = worker.request("GET", "/api/jdcs", None).json();
+    let jdcs = worker.request("GET", JDCS_PATH, None).json();
     let jdcs = jdcs.as_array().unwrap();
     assert_eq!(jdcs.len(), 5);
     let rig3 = &jdcs[3];
@@ -171,7 +173,7 @@ fn one_report_summaries_and_pages() {
     );
 
     // Pages of two, linked until the last.
-    let mut path = "/api/downstream-report?limit=2".to_string();
+    let mut path = format!("{REPORTS_PATH}?limit=2");
     let mut seen = Vec::new();
     for _ in 0..5 {
         let reply = worker.request_with("GET", &path, &[], None);
@@ -197,16 +199,28 @@ fn one_report_summaries_and_pages() {
 
     // A page size out of range is refused, naming the parameter.
     for query in ["limit=0", "limit=1001", "limit=ten"] {
-        let reply = worker.request("GET", &format!("/api/downstream-report?{query}"), None);
+        let reply = worker.request("GET", &format!("{REPORTS_PATH}?{query}"), None);
         assert_eq!(reply.status, 400, "{query}");
         assert_eq!(reply.json()["field"], "limit", "{query}");
     }
     assert_eq!(
-        worker.request("GET", "/api/jdcs?limit=10000", None).status,
+        worker
+            .request(
+                "GET",
+                &format!("{JDCS_PATH}?limit={MAX_SUMMARIES_PAGE}"),
+                None
+            )
+            .status,
         200
     );
     assert_eq!(
-        worker.request("GET", "/api/jdcs?limit=10001", None).status,
+        worker
+            .request(
+                "GET",
+                &format!("{JDCS_PATH}?limit={}", MAX_SUMMARIES_PAGE + 1),
+                None
+            )
+            .status,
         400
     );
 }

@@ -5,7 +5,8 @@
 //! blame and `success: false` for JDCs that only look at that. Storage and
 //! internal failures are logged with their cause and answered generically.
 
-use dmr_shared::ReportError;
+use dmr_shared::api::PROBLEM_CONTENT_TYPE;
+use dmr_shared::{Problem, ReportError};
 use serde_json::json;
 use worker::{console_error, Response, Result};
 
@@ -130,24 +131,18 @@ impl ApiError {
             }
             _ => {}
         }
-        let mut body = json!({
-            "type": "about:blank",
-            "title": self.title(),
-            "status": status,
-            "detail": self.detail(),
-            "success": false,
-        });
+        let mut body = Problem::new(status, self.title(), self.detail());
         let field = match self {
             ApiError::BadReport(e) => e.field(),
             ApiError::BadQuery { field, .. } => Some(*field),
             _ => None,
         };
         if let Some(field) = field {
-            body["field"] = field.into();
+            body = body.with_field(field);
         }
         let mut response = Response::from_json(&body)?.with_status(status);
         let headers = response.headers_mut();
-        headers.set("Content-Type", "application/problem+json")?;
+        headers.set("Content-Type", PROBLEM_CONTENT_TYPE)?;
         match self {
             ApiError::MethodNotAllowed { allow } => headers.set("Allow", allow)?,
             ApiError::RateLimited { retry_after } => {

@@ -8,6 +8,8 @@
 //!   10,000 per page in at most 10 `list` calls; what the inspector polls.
 
 use chrono::Utc;
+use dmr_shared::limits::{MAX_REPORTS_PAGE, MAX_SUMMARIES_PAGE};
+use dmr_shared::percent::{percent_encode, query_pairs};
 use dmr_shared::rfc3339;
 use serde::Serialize;
 use serde_json::json;
@@ -16,14 +18,7 @@ use worker::{console_log, Env, Request, Response};
 use crate::auth;
 use crate::config::Config;
 use crate::error::ApiError;
-use crate::query::{percent_encode, query_pairs};
-use crate::store::{ReportStore, LIST_PAGE};
-
-/// Largest page of full reports.
-pub const MAX_REPORTS_PAGE: usize = LIST_PAGE;
-
-/// Largest page of summaries: ten `list` calls.
-pub const MAX_SUMMARIES_PAGE: usize = 10 * LIST_PAGE;
+use crate::store::ReportStore;
 
 /// `?limit=` and `?cursor=` of a paged read.
 struct Paging {

@@ -14,7 +14,6 @@
 //! - [`store`]: [`store::ReportStore`], the latest reports in Workers KV.
 //! - [`clients`]: [`clients::Clients`], the pool's client table in D1.
 //! - [`config`]: binding names, settings and secrets.
-//! - [`query`]: percent-encoding and query strings.
 //! - [`error`]: the one error type and how it maps to HTTP.
 
 pub mod auth;
@@ -24,7 +23,6 @@ pub mod error;
 pub mod get_reports;
 pub mod openapi;
 pub mod post_report;
-pub mod query;
 pub mod rate_limit;
 pub mod routes;
 pub mod store;

@@ -19,8 +19,11 @@
 //! about one row (measured by `npm run bench`).
 
 use chrono::{DateTime, Duration, Utc};
+use dmr_shared::api::JSON_CONTENT_TYPE;
 use dmr_shared::limits::{refresh_after_secs, MAX_BODY_BYTES};
-use dmr_shared::{address_of, parse_report, rfc3339, user_agent_for, JdcSummary, StoredReport};
+use dmr_shared::{
+    address_of, parse_report, rfc3339, user_agent_for, Accepted, JdcSummary, StoredReport,
+};
 use serde_json::json;
 use worker::{console_log, Env, Request, Response};
 
@@ -104,15 +107,15 @@ pub async fn handle(req: &mut Request, env: &Env, config: &Config) -> Result<Res
         })
     );
 
-    Ok(Response::from_json(&json!({
-        "success": true,
-        "accepted": miners,
-        "userAgent": user_agent,
-        "renamed": outcome.renamed,
-        "stored": stored,
-        "receivedAt": summary.received_at,
-        "expiresAt": summary.expires_at,
-    }))?)
+    Ok(Response::from_json(&Accepted {
+        success: true,
+        accepted: miners as u64,
+        user_agent,
+        renamed: outcome.renamed as u64,
+        stored,
+        received_at: summary.received_at,
+        expires_at: summary.expires_at,
+    })?)
 }
 
 /// Whole seconds from `then` (RFC 3339) to `now`; a time that does not
@@ -128,7 +131,7 @@ fn require_json(req: &Request) -> Result<(), ApiError> {
     let is_json = found.as_deref().is_some_and(|ct| {
         ct.split(';')
             .next()
-            .is_some_and(|media| media.trim().eq_ignore_ascii_case("application/json"))
+            .is_some_and(|media| media.trim().eq_ignore_ascii_case(JSON_CONTENT_TYPE))
     });
     if is_json {
         Ok(())

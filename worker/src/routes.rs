@@ -3,22 +3,12 @@
 
 use worker::{Env, Request, Response, Result};
 
+use dmr_shared::api::{JDCS_PATH, ONE_REPORT_PREFIX, OPENAPI_PATH, REPORTS_PATH};
+use dmr_shared::percent::percent_decode;
+
 use crate::config::Config;
 use crate::error::ApiError;
-use crate::query::percent_decode;
 use crate::{get_reports, openapi, post_report};
-
-/// The reports endpoint of the protocol.
-pub const REPORTS_PATH: &str = "/api/downstream-report";
-
-/// One JDC's report: `/api/downstream-report/{identity}` (percent-encoded).
-const ONE_REPORT_PREFIX: &str = "/api/downstream-report/";
-
-/// Summaries of every live JDC.
-pub const JDCS_PATH: &str = "/api/jdcs";
-
-/// The OpenAPI description of this API.
-pub const OPENAPI_PATH: &str = "/api/openapi.json";
 
 /// Answers one request; every error becomes a problem+json response here.
 pub async fn handle(mut req: Request, env: &Env) -> Result<Response> {

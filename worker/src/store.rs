@@ -9,15 +9,13 @@
 //! KV is eventually consistent across locations, which suits a view
 //! refreshed every few seconds.
 
+use dmr_shared::api::{kv_key, KV_KEY_PREFIX};
 use dmr_shared::{JdcSummary, StoredReport};
 use worker::kv::KvStore;
 use worker::Env;
 
 use crate::config::REPORTS_KV;
 use crate::error::ApiError;
-
-/// Prefix of every report key, so other data can share the namespace.
-pub const KEY_PREFIX: &str = "report:";
 
 /// KV's largest page of `list()` results.
 pub const LIST_PAGE: usize = 1000;
@@ -34,10 +32,6 @@ pub struct ReportStore {
 
 fn kv_error(e: impl ToString) -> ApiError {
     ApiError::unavailable("KV", e)
-}
-
-fn key(identity: &str) -> String {
-    format!("{KEY_PREFIX}{identity}")
 }
 
 /// One page of summaries, in identity order.
@@ -60,7 +54,7 @@ impl ReportStore {
         self.operations += 1;
         let (value, summary) = self
             .kv
-            .get(&key(identity))
+            .get(&kv_key(identity))
             .bytes_with_metadata::<JdcSummary>()
             .await
             .map_err(kv_error)?;
@@ -78,7 +72,7 @@ impl ReportStore {
         let value = serde_json::to_string(stored).map_err(|e| ApiError::Internal(e.to_string()))?;
         self.operations += 1;
         self.kv
-            .put(&key(&stored.report.jdc_user_identity), value)
+            .put(&kv_key(&stored.report.jdc_user_identity), value)
             .map_err(kv_error)?
             .expiration_ttl(ttl_secs)
             .metadata(summary)
@@ -105,7 +99,7 @@ impl ReportStore {
         self.operations += 1;
         let stored = self
             .kv
-            .get(&key(identity))
+            .get(&kv_key(identity))
             .json::<StoredReport>()
             .await
             .map_err(kv_error)?;
@@ -130,7 +124,7 @@ impl ReportStore {
             let mut list = self
                 .kv
                 .list()
-                .prefix(KEY_PREFIX.into())
+                .prefix(KV_KEY_PREFIX.into())
                 .limit(LIST_PAGE.min(limit - summaries.len()) as u64);
             if let Some(c) = cursor.take() {
                 list = list.cursor(c);
@@ -156,7 +150,7 @@ impl ReportStore {
                     continue;
                 };
                 if summary.expires_at.as_str() > now {
-                    summary.identity = key.name[KEY_PREFIX.len()..].to_owned();
+                    summary.identity = key.name[KV_KEY_PREFIX.len()..].to_owned();
                     summaries.push(summary);
                 }
             }
@@ -180,7 +174,7 @@ impl ReportStore {
         summaries: &[JdcSummary],
         now: &str,
     ) -> Result<Vec<StoredReport>, ApiError> {
-        let keys: Vec<String> = summaries.iter().map(|s| key(&s.identity)).collect();
+        let keys: Vec<String> = summaries.iter().map(|s| kv_key(&s.identity)).collect();
         let mut reports = Vec::with_capacity(keys.len());
         for batch in keys.chunks(GET_BATCH) {
             self.operations += 1;

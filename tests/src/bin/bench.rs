@@ -27,6 +27,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use dmr_shared::api::{JDCS_PATH, REPORTS_PATH};
 use dmr_shared::{JdcSummary, Miner, Report, StoredReport};
 use dmr_tests::{repo_root, Options, Worker};
 use serde_json::{json, Value};
@@ -202,7 +203,7 @@ struct Capacity {
 }
 
 fn capacity(worker: &Worker, secs: u64, connections: usize) -> Capacity {
-    let url = worker.url("/api/downstream-report");
+    let url = worker.url(REPORTS_PATH);
     let next = Arc::new(AtomicUsize::new(0));
     let cpu_before = worker.workerd_cpu_secs();
     let started = Instant::now();
@@ -247,7 +248,7 @@ fn capacity(worker: &Worker, secs: u64, connections: usize) -> Capacity {
 /// Every JDC reports once per scaled interval for `rounds` rounds, spread
 /// evenly over the interval as real JDCs are.
 fn cadence(worker: &Worker, rounds: usize, connections: usize) -> usize {
-    let url = worker.url("/api/downstream-report");
+    let url = worker.url(REPORTS_PATH);
     let started = Instant::now();
     let slot = SCALED_INTERVAL.as_secs_f64() / JDCS as f64;
     let threads: Vec<_> = (0..connections)
@@ -387,11 +388,10 @@ fn main() {
     };
 
     eprintln!("bench: reads at {JDCS} and {MANY_JDCS} live JDCs...");
-    let (jdcs_1k_ms, jdcs_1k, jdcs_1k_ops) = timed_get(&worker, "/api/jdcs", "jdcs");
-    let (full_1k_ms, full_1k, full_1k_ops) =
-        timed_get(&worker, "/api/downstream-report", "reports");
+    let (jdcs_1k_ms, jdcs_1k, jdcs_1k_ops) = timed_get(&worker, JDCS_PATH, "jdcs");
+    let (full_1k_ms, full_1k, full_1k_ops) = timed_get(&worker, REPORTS_PATH, "reports");
     add_live_jdcs(&worker, 0, MANY_JDCS);
-    let (jdcs_10k_ms, jdcs_10k, jdcs_10k_ops) = timed_get(&worker, "/api/jdcs", "jdcs");
+    let (jdcs_10k_ms, jdcs_10k, jdcs_10k_ops) = timed_get(&worker, JDCS_PATH, "jdcs");
     drop(worker);
 
     let root = repo_root();

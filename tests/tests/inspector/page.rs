@@ -45,7 +45,7 @@ impl Browser {
         assert!(
             Path::new(&chromium).exists(),
             "no Chromium at {chromium}: install Debian's chromium and chromium-driver \
-             (`bash scripts/setup-browser.sh`) or set CHROMIUM_BIN"
+             (`bash scripts/setup-test-tools.sh`) or set CHROMIUM_BIN"
         );
         let profile = tempfile::Builder::new()
             .prefix("dmr-chromium-")
@@ -66,7 +66,7 @@ impl Browser {
                 .unwrap_or_else(|e| {
                     panic!(
                         "cannot start {chromedriver} ({e}): install Debian's chromium-driver \
-                         (`bash scripts/setup-browser.sh`) or set CHROMEDRIVER_BIN"
+                         (`bash scripts/setup-test-tools.sh`) or set CHROMEDRIVER_BIN"
                     )
                 })
         };

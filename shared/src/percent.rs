@@ -1,6 +1,9 @@
-//! Percent-encoding and query strings, by hand: `Request::url()` parses with
-//! the `url` crate, whose Unicode tables (for international domain names the
-//! Worker never sees) would double the size of the Worker's wasm.
+//! Percent-encoding (RFC 3986) and query strings, as the Worker reads paths
+//! and `?limit=&cursor=` and as clients build report paths and `Link`s.
+//!
+//! By hand rather than with the `url` crate: the Worker's `Request::url()`
+//! parses with it, and its Unicode tables (for international domain names
+//! that never occur here) would double the size of the Worker's wasm.
 
 /// Decodes `%XX` escapes (and `+` as a space when `plus_is_space`, as in a
 /// query string). `None` for a bad escape or bytes that are not UTF-8.
