@@ -15,6 +15,7 @@
 //! - [`monitor`]: the JDC's monitoring API, which can tell that a miner left.
 //! - [`send`]: the report, its validation, the POST and the every-interval
 //!   loop with its retry and empty-report rules.
+//! - [`http`]: the one HTTP client, and answers read up to a cap.
 //! - [`config`]: the jd-client TOML, for the identity and the pool's URL.
 //! - [`cli`] and [`settings`]: the command line, and the one immutable
 //!   [`settings::Settings`] made of it and the config.
@@ -27,6 +28,7 @@ pub mod cli;
 pub mod config;
 pub mod error;
 pub mod feed;
+pub mod http;
 pub mod input;
 pub mod log;
 pub mod monitor;

@@ -171,8 +171,7 @@ fn following_a_log_through_appends_rotation_and_truncation() {
     // SIGTERM stops a follower cleanly.
     #[cfg(unix)]
     {
-        // SAFETY: kill(2) on the pid of a process we spawned.
-        unsafe { libc::kill(running.0.id() as libc::pid_t, libc::SIGTERM) };
+        terminate(&running.0);
         assert!(running.0.wait().unwrap().success());
     }
 }
