@@ -211,7 +211,7 @@ impl Carrier {
                     return false;
                 };
                 let reason = &message[i + "reason_code: ".len()..];
-                reason.strip_suffix(')').is_some_and(|r| fits_str(r))
+                reason.strip_suffix(')').is_some_and(fits_str)
             }
         }
     }
@@ -1183,7 +1183,7 @@ mod tests {
         // rest yet waits for it.
         let mut got = Vec::new();
         parser.push(
-            &setup_line("Acme\nx", "").lines().next().unwrap().to_owned(),
+            setup_line("Acme\nx", "").lines().next().unwrap(),
             &mut |p| got.push(p.event),
         );
         parser.flush(&mut |p| got.push(p.event));
