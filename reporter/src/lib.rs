@@ -7,7 +7,8 @@
 //! - [`input`]: where lines come from (a log file followed like `tail -F`,
 //!   standard input, or the JDC run as a child) and the splitting into whole
 //!   lines.
-//! - [`parse`]: one line to at most one [`parse::Event`]; pure.
+//! - [`parse`]: the JDC's own lines to [`parse::Event`]s, reading a message
+//!   that carries miners' strings whole so they cannot forge lines; pure.
 //! - [`tracker`]: events to the miner table, pairing each `SetupConnection`
 //!   with its downstream and expiring orphans; pure.
 //! - [`feed`]: parser and tracker behind the lock the input and the sender
