@@ -22,6 +22,7 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use dmr_shared::api::{OPENAPI_PATH, REPORTS_PATH};
+use dmr_shared::testing;
 use serde_json::{json, Value};
 use tempfile::TempDir;
 
@@ -40,7 +41,7 @@ pub fn repo_root() -> PathBuf {
 }
 
 /// A `wrangler` command run from the repository root with the Node that the
-/// repo installs and with telemetry off.
+/// repo installs, with telemetry and update checks off.
 pub fn wrangler() -> Command {
     let root = repo_root();
     let mut path = vec![root.join("node_modules/.bin")];
@@ -56,6 +57,8 @@ pub fn wrangler() -> Command {
         .env("PATH", std::env::join_paths(path).expect("PATH"))
         .env("WRANGLER_SEND_METRICS", "false")
         .env("CLOUDFLARE_CF_FETCH_ENABLED", "false")
+        // The banner asks npm for a newer wrangler: tests stay offline.
+        .env("WRANGLER_HIDE_BANNER", "true")
         .env("NO_COLOR", "1")
         .env("CI", "true")
         .stdin(Stdio::null());
@@ -572,25 +575,18 @@ pub fn pairs(list: &[(&str, &str)]) -> Vec<(String, String)> {
         .collect()
 }
 
-/// A schema v1 report from `identity` with `miners`, timestamped now.
+/// A schema v1 report from `identity` with `miners`, timestamped now
+/// ([`dmr_shared::testing::report`] as JSON).
 pub fn report(identity: &str, miners: Vec<Value>) -> Value {
-    json!({
-        "schemaVersion": 1,
-        "jdcUserIdentity": identity,
-        "timestamp": chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
-        "miners": miners,
-    })
+    let mut report =
+        serde_json::to_value(testing::report(identity, Vec::new())).expect("a report serialises");
+    report["timestamp"] = json!(dmr_shared::rfc3339(chrono::Utc::now()));
+    report["miners"] = Value::Array(miners);
+    report
 }
 
-/// A miner of `vendor` hashing at `rate` H/s, working as `worker`.
+/// A valid miner of `vendor` hashing at `rate` H/s, working as `worker`
+/// ([`dmr_shared::testing::miner`] as JSON, so tests can also break it).
 pub fn miner(vendor: &str, rate: f64, worker: &str) -> Value {
-    json!({
-        "vendor": vendor,
-        "hardwareVersion": "BM1370",
-        "firmware": "v2.4.1",
-        "deviceId": "",
-        "nominalHashRate": rate,
-        "userIdentity": worker,
-        "connectedAt": "2026-11-26T01:00:00Z",
-    })
+    serde_json::to_value(testing::miner(vendor, rate, worker)).expect("a miner serialises")
 }
