@@ -29,6 +29,9 @@ use tempfile::TempDir;
 /// Longest wait for `wrangler dev` to answer its first request.
 const START_TIMEOUT: Duration = Duration::from_secs(90);
 
+/// Starts of `wrangler dev` tried when its port was taken meanwhile.
+const START_ATTEMPTS: usize = 3;
+
 /// Longest wait for the stopped server to exit before it is killed.
 const STOP_TIMEOUT: Duration = Duration::from_secs(10);
 
@@ -83,10 +86,16 @@ fn run_wrangler(args: &[&str]) -> String {
 
 /// A free TCP port on 127.0.0.1.
 pub fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .expect("a free loopback port")
-        .port()
+    let [port] = free_ports();
+    port
+}
+
+/// `N` distinct free TCP ports on 127.0.0.1: all are held until all are
+/// picked, so the system cannot hand out one of them twice.
+pub fn free_ports<const N: usize>() -> [u16; N] {
+    let listeners: [TcpListener; N] =
+        std::array::from_fn(|_| TcpListener::bind("127.0.0.1:0").expect("a free loopback port"));
+    listeners.map(|l| l.local_addr().expect("a bound port").port())
 }
 
 /// An HTTP answer: status, headers that tests look at, and the body.
@@ -191,9 +200,26 @@ impl Worker {
         run_wrangler(&all)
     }
 
-    /// Starts `wrangler dev` on a fresh port and waits until it answers.
+    /// Starts `wrangler dev` on fresh ports and waits until it answers. A
+    /// port is free when picked but may be taken before wrangler binds it
+    /// (other processes on the machine pick ports too): then it starts again
+    /// on other ports, a bounded number of times.
     fn spawn(&mut self) {
-        self.port = free_port();
+        for attempt in 1..=START_ATTEMPTS {
+            match self.try_spawn() {
+                Ok(()) => return,
+                Err(log) if attempt < START_ATTEMPTS && log.contains("Address already in use") => {
+                    eprintln!("wrangler dev found its port taken; starting again on other ports");
+                }
+                Err(log) => panic!("wrangler dev exited:\n{log}"),
+            }
+        }
+    }
+
+    /// One start; on failure, what wrangler printed.
+    fn try_spawn(&mut self) -> Result<(), String> {
+        let [port, inspector_port] = free_ports();
+        self.port = port;
         let log_file = File::options()
             .create(true)
             .append(true)
@@ -202,7 +228,7 @@ impl Worker {
         let mut cmd = wrangler();
         cmd.args(["dev", "--local", "--ip", "127.0.0.1"])
             .args(["--port", &self.port.to_string()])
-            .args(["--inspector-port", &free_port().to_string()])
+            .args(["--inspector-port", &inspector_port.to_string()])
             .arg("--persist-to")
             .arg(self.state.path())
             .arg("--config")
@@ -216,7 +242,7 @@ impl Worker {
             .stdout(log_file.try_clone().expect("log file"))
             .stderr(log_file);
         self.child = cmd.spawn().expect("start wrangler dev");
-        self.wait_until_ready();
+        self.wait_until_ready()
     }
 
     /// Stops the server and starts it again on the same state, as a
@@ -243,11 +269,13 @@ impl Worker {
         let _ = self.child.wait();
     }
 
-    fn wait_until_ready(&mut self) {
+    fn wait_until_ready(&mut self) -> Result<(), String> {
         let deadline = Instant::now() + START_TIMEOUT;
         while Instant::now() < deadline {
             if let Some(status) = self.child.try_wait().expect("wrangler status") {
-                panic!("wrangler dev exited ({status}):\n{}", self.log_text());
+                // Whatever it left running in its group goes too.
+                self.stop();
+                return Err(format!("({status})\n{}", self.log_text()));
             }
             // Any answer means workerd is serving, even a 500 from a test's
             // deliberately bad setting.
@@ -260,7 +288,7 @@ impl Worker {
                 .call()
                 .is_ok();
             if ready {
-                return;
+                return Ok(());
             }
             std::thread::sleep(Duration::from_millis(250));
         }
