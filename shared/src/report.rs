@@ -15,6 +15,7 @@ pub const SCHEMA_VERSION: u64 = 1;
 
 /// One report: the miners connected to a JDC at `timestamp`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct Report {
     /// Always [`SCHEMA_VERSION`].
@@ -32,6 +33,7 @@ pub struct Report {
 /// One downstream device, as the JDC learnt it from `SetupConnection` and the
 /// channel it opened.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct Miner {
     /// `SetupConnection.vendor`; may be empty.
@@ -79,6 +81,7 @@ impl Report {
 /// plus what the pool derived from it. Serialises flat, so each stored report
 /// is still a schema v1 report for clients that know nothing more.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct StoredReport {
     #[serde(flatten)]
