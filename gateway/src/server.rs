@@ -21,7 +21,7 @@ use bytes::Bytes;
 use hyper::server::conn::http1;
 use hyper::service::service_fn;
 use hyper_util::rt::TokioIo;
-use tokio::net::{TcpListener, TcpStream};
+use tokio::net::{TcpListener, TcpSocket, TcpStream};
 use tokio::sync::{watch, OwnedSemaphorePermit, Semaphore};
 use tokio::time::Instant;
 
@@ -62,8 +62,7 @@ impl Gateway {
     /// Opens the mining port (and the metrics port) and sets up the way to
     /// the Worker. Nothing is accepted until [`Gateway::run`].
     pub async fn bind(config: Config) -> Result<Gateway, Error> {
-        let listener = TcpListener::bind(config.listen)
-            .await
+        let listener = listen(config.listen, config.max_connections)
             .map_err(|e| Error::listen(&format!("the mining port {}", config.listen), &e))?;
         let metrics_listener = match config.metrics {
             Some(addr) => Some(
@@ -167,6 +166,21 @@ impl Gateway {
             );
         }
     }
+}
+
+/// The mining port's listener. Its backlog is as deep as the connection
+/// limit (the kernel caps it at `net.core.somaxconn`): after a pool restart
+/// thousands of miners reconnect at once, and with a shallow queue their
+/// SYNs are dropped and retried a second later.
+fn listen(addr: SocketAddr, max_connections: usize) -> io::Result<TcpListener> {
+    let socket = if addr.is_ipv4() {
+        TcpSocket::new_v4()?
+    } else {
+        TcpSocket::new_v6()?
+    };
+    socket.set_reuseaddr(true)?;
+    socket.bind(addr)?;
+    socket.listen(u32::try_from(max_connections.clamp(1024, 65_535)).unwrap_or(65_535))
 }
 
 /// One connection, from accept to close.

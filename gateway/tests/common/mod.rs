@@ -174,12 +174,31 @@ pub fn read_to_close(stream: &mut TcpStream) -> io::Result<Vec<u8>> {
     Ok(all)
 }
 
+/// Whether the peer closes `stream` (a FIN or a reset) before sending
+/// anything more, within the read timeout.
+pub fn closes(stream: &mut TcpStream) -> bool {
+    let mut byte = [0u8; 1];
+    match stream.read(&mut byte) {
+        Ok(0) => true,
+        Ok(_) => false,
+        Err(e) => is_closed(&e),
+    }
+}
+
 /// One connection a backend accepted: what it received, in order.
 #[derive(Debug, Clone, Default)]
 pub struct Seen {
     pub bytes: Vec<u8>,
     /// Whether the client's FIN arrived.
     pub ended: bool,
+}
+
+/// A loopback listener with a backlog deep enough for a thousand
+/// connections arriving at once.
+pub fn listener() -> TcpListener {
+    let socket = tokio::net::TcpSocket::new_v4().unwrap();
+    socket.bind("127.0.0.1:0".parse().unwrap()).unwrap();
+    socket.listen(4096).expect("listen")
 }
 
 /// A stand-in for one of the pool's listeners (tokio, in the test's
@@ -197,9 +216,7 @@ impl Backend {
         F: Fn(tokio::net::TcpStream, Arc<Mutex<Seen>>) -> Fut + Send + Sync + 'static,
         Fut: std::future::Future<Output = ()> + Send + 'static,
     {
-        let listener = rt
-            .block_on(TcpListener::bind("127.0.0.1:0"))
-            .expect("backend binds");
+        let listener = rt.block_on(async { listener() });
         let addr = listener.local_addr().unwrap();
         let seen: Arc<Mutex<Vec<Arc<Mutex<Seen>>>>> = Arc::default();
         let all = seen.clone();
