@@ -179,7 +179,7 @@ impl Cli {
         let sv2 = resolve("sv2", &self.sv2)?;
         let sv1 = self.sv1.as_deref().map(|t| resolve("sv1", t)).transpose()?;
         for (flag, addr) in [("sv2", Some(sv2)), ("sv1", sv1)] {
-            if addr == Some(self.listen) {
+            if addr == Some(self.listen) && self.listen.port() != 0 {
                 return Err(Error::usage(format!(
                     "--{flag} is the gateway's own --listen address {}",
                     self.listen
@@ -188,7 +188,7 @@ impl Cli {
             }
         }
         if let Some(metrics) = self.metrics {
-            if metrics == self.listen {
+            if metrics == self.listen && metrics.port() != 0 {
                 return Err(Error::usage("--metrics and --listen are the same address")
                     .hint("serve metrics on a private address, e.g. 127.0.0.1:9108"));
             }

@@ -349,5 +349,7 @@ pub fn raise_fd_limit() -> io::Result<u64> {
             }
         }
     }
+    // `rlim_t` is narrower than u64 on 32-bit targets.
+    #[allow(clippy::unnecessary_cast)]
     Ok(limit.rlim_cur as u64)
 }
