@@ -106,6 +106,11 @@ pub struct Cli {
     #[arg(long, value_name = "DURATION", default_value = "30s", value_parser = parse_duration)]
     pub drain_timeout: Duration,
 
+    /// Threads serving connections (each with its own listener on the
+    /// port). Default: one per CPU.
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=1024))]
+    pub threads: Option<u32>,
+
     /// Log every closed connection too, not only the decisions and reports.
     #[arg(short, long, conflicts_with = "quiet")]
     pub verbose: bool,
@@ -219,6 +224,9 @@ impl Cli {
         config.worker_timeout = self.worker_timeout;
         config.request_timeout = self.request_timeout;
         config.drain_timeout = self.drain_timeout;
+        if let Some(threads) = self.threads {
+            config.threads = threads as usize;
+        }
         Ok(config)
     }
 }

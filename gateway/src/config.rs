@@ -28,6 +28,11 @@ pub const DEFAULT_MAX_FORWARDS: usize = 64;
 /// How long the pool's listener may take to accept a relayed connection.
 pub const BACKEND_CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
 
+/// One serving thread per CPU this process may use.
+pub fn default_threads() -> usize {
+    std::thread::available_parallelism().map_or(1, |n| n.get())
+}
+
 /// Everything the gateway needs to run.
 #[derive(Debug, Clone)]
 pub struct Config {
@@ -57,6 +62,8 @@ pub struct Config {
     pub request_timeout: Duration,
     /// See [`DEFAULT_DRAIN_TIMEOUT`].
     pub drain_timeout: Duration,
+    /// Threads serving connections, each with its own listener.
+    pub threads: usize,
 }
 
 impl Config {
@@ -77,6 +84,7 @@ impl Config {
             worker_timeout: DEFAULT_WORKER_TIMEOUT,
             request_timeout: DEFAULT_REQUEST_TIMEOUT,
             drain_timeout: DEFAULT_DRAIN_TIMEOUT,
+            threads: default_threads(),
         }
     }
 }

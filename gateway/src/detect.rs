@@ -1,6 +1,8 @@
 //! Reads a new connection's first bytes until [`classify`] can decide, for
-//! at most the detection deadline and at most [`MAX_PREFIX`] bytes. The
-//! bytes read are kept, to be replayed to whoever gets the connection.
+//! at most the detection deadline and at most [`MAX_PREFIX`] bytes (plus
+//! one: a 64-byte SV2 opening is then a short read, which tells tokio the
+//! socket is drained and saves the relay a read). The bytes read are kept,
+//! to be replayed to whoever gets the connection.
 
 use std::io;
 use std::time::Duration;
@@ -10,6 +12,9 @@ use tokio::net::TcpStream;
 use tokio::time::Instant;
 
 use crate::classify::{classify, Class, Verdict, MAX_PREFIX};
+
+/// Bytes read at most before deciding.
+const WINDOW: usize = MAX_PREFIX + 1;
 
 /// What decided a connection's class, as logged and counted.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -45,7 +50,7 @@ impl Reason {
 pub struct Opening {
     pub class: Class,
     pub reason: Reason,
-    buf: [u8; MAX_PREFIX],
+    buf: [u8; WINDOW],
     len: usize,
 }
 
@@ -63,7 +68,7 @@ pub async fn read_opening(
     timeout: Duration,
 ) -> io::Result<Option<Opening>> {
     let deadline = Instant::now() + timeout;
-    let mut buf = [0u8; MAX_PREFIX];
+    let mut buf = [0u8; WINDOW];
     let mut len = 0;
     let (class, reason) = loop {
         match tokio::time::timeout_at(deadline, stream.read(&mut buf[len..])).await {

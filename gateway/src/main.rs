@@ -44,7 +44,9 @@ fn run(cli: Cli) -> Result<(), Error> {
              sharing one per-IP rate limit"
         );
     }
-    let runtime = tokio::runtime::Builder::new_multi_thread()
+    // This runtime only waits for signals, serves metrics and runs the
+    // drain; connections are served by the gateway's own threads.
+    let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
         .map_err(|e| Error::failure(format!("cannot start: {e}")))?;
@@ -55,7 +57,7 @@ fn run(cli: Cli) -> Result<(), Error> {
             sv1 = %config.sv1.map_or("none".into(), |a| a.to_string()),
             report_url = %config.report_url, proxy_protocol = config.proxy_protocol,
             metrics = %gateway.metrics_addr().map_or("none".into(), |a| a.to_string()),
-            max_connections = config.max_connections,
+            max_connections = config.max_connections, threads = config.threads,
             "mining gateway ready"
         );
         let mut term = signal(SignalKind::terminate())

@@ -5,8 +5,6 @@
 //! a miner to the wrong listener. The counters on the relay path are
 //! resolved once, at start: counting a relayed chunk is one atomic add.
 
-use std::sync::atomic::AtomicU64;
-
 use prometheus_client::encoding::text::encode;
 use prometheus_client::metrics::counter::Counter;
 use prometheus_client::metrics::family::Family;
@@ -14,6 +12,16 @@ use prometheus_client::metrics::gauge::Gauge;
 use prometheus_client::registry::Registry;
 
 use crate::classify::Class;
+use crate::detect::Reason;
+
+/// Every (class, reason) a classification can end in.
+const DECISIONS: [(Class, Reason); 5] = [
+    (Class::Http, Reason::Method),
+    (Class::Sv1, Reason::Json),
+    (Class::Sv2, Reason::Binary),
+    (Class::Sv2, Reason::Quiet),
+    (Class::Sv2, Reason::Closed),
+];
 
 /// Content type of the metrics text (OpenMetrics, which Prometheus reads).
 pub const CONTENT_TYPE: &str = "application/openmetrics-text; version=1.0.0; charset=utf-8";
@@ -32,9 +40,9 @@ pub struct ClassMetrics {
     /// Connections of this class open now.
     pub open: Gauge,
     /// Bytes relayed from the miner to the pool.
-    pub bytes_up: Counter<u64, AtomicU64>,
+    pub bytes_up: Counter,
     /// Bytes relayed from the pool to the miner.
-    pub bytes_down: Counter<u64, AtomicU64>,
+    pub bytes_down: Counter,
     /// Connections the spec's first-byte rule would have given to another
     /// listener.
     pub one_byte_rule_disagrees: Counter,
@@ -49,7 +57,7 @@ pub struct Metrics {
     registry: Registry,
     /// Connections still being classified.
     pub detecting: Gauge,
-    decisions: Family<Labels, Counter>,
+    decisions: Vec<(Class, Reason, Counter)>,
     forwarded: Family<Labels, Counter>,
     local_answers: Family<Labels, Counter>,
     http: ClassMetrics,
@@ -68,7 +76,7 @@ impl Metrics {
         let mut registry = Registry::with_prefix("mining_gateway");
         let connections = Family::<Labels, Counter>::default();
         let open = Family::<Labels, Gauge>::default();
-        let bytes = Family::<Labels, Counter<u64, AtomicU64>>::default();
+        let bytes = Family::<Labels, Counter>::default();
         let disagreements = Family::<Labels, Counter>::default();
         let backend_failures = Family::<Labels, Counter>::default();
         let decisions = Family::<Labels, Counter>::default();
@@ -132,6 +140,13 @@ impl Metrics {
             }
         };
         let (http, sv1, sv2) = (class(Class::Http), class(Class::Sv1), class(Class::Sv2));
+        let decisions = DECISIONS
+            .iter()
+            .map(|&(class, reason)| {
+                let labels = labels(&[("class", class.name()), ("reason", reason.name())]);
+                (class, reason, decisions.get_or_create_owned(&labels))
+            })
+            .collect();
         Metrics {
             registry,
             detecting,
@@ -154,10 +169,14 @@ impl Metrics {
     }
 
     /// Counts one classification.
-    pub fn decided(&self, class: Class, reason: &'static str) {
-        self.decisions
-            .get_or_create(&labels(&[("class", class.name()), ("reason", reason)]))
-            .inc();
+    pub fn decided(&self, class: Class, reason: Reason) {
+        if let Some((_, _, counter)) = self
+            .decisions
+            .iter()
+            .find(|(c, r, _)| *c == class && *r == reason)
+        {
+            counter.inc();
+        }
     }
 
     /// Counts a request forwarded to the Worker and the status the JDC got.
@@ -196,7 +215,7 @@ mod tests {
         m.class(Class::Sv2).connections.inc();
         m.class(Class::Sv2).bytes_up.inc_by(64);
         m.class(Class::Sv2).one_byte_rule_disagrees.inc();
-        m.decided(Class::Sv2, "binary");
+        m.decided(Class::Sv2, Reason::Binary);
         m.forwarded("POST", 200);
         m.answered_locally(404);
         m.detecting.inc();

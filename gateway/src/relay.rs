@@ -11,41 +11,37 @@
 //! - **Closes and resets propagate at once.** A read or write error on
 //!   either leg ends the relay and closes both sockets.
 //! - **No idle timeout.** Mining connections sit idle between jobs for as
-//!   long as they like; TCP keepalive finds dead peers instead.
+//!   long as they like. A miner that vanishes is noticed when the pool's
+//!   next job to it cannot be delivered, or when the pool closes its side.
 //! - **No buffer while idle.** Each direction waits for readability first
-//!   and allocates its buffer only while data flows, so an idle connection
-//!   costs its two sockets and a small task, not 16 KiB of buffers (see the
-//!   RSS figure of `npm run bench-gateway`).
+//!   and takes a buffer (from a small per-thread stock) only while data
+//!   flows, so an idle connection costs its two sockets and a small task,
+//!   not two buffers (see the RSS figure of `npm run bench-gateway`).
 //! - **PROXY protocol v2** (`--proxy-protocol`): the pool's listener gets a
 //!   binary header naming the miner's address before the miner's bytes.
 
+use std::future::poll_fn;
 use std::io;
 use std::net::{IpAddr, SocketAddr};
-use std::time::Duration;
+use std::pin::Pin;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::task::Poll;
 
 use ppp::v2::{Builder, Command, Protocol, Version};
 use prometheus_client::metrics::counter::Counter;
-use socket2::{SockRef, TcpKeepalive};
+use tokio::io::{AsyncRead, AsyncWriteExt, ReadBuf};
+use tokio::net::tcp::{ReadHalf, WriteHalf};
 use tokio::net::TcpStream;
 
 use crate::config::BACKEND_CONNECT_TIMEOUT;
 
-/// Bytes read at a time while data flows.
-const CHUNK: usize = 16 * 1024;
+/// Bytes read at a time while data flows. Mining messages are far
+/// smaller; a larger chunk would only speed up bulk transfers nobody makes.
+const CHUNK: usize = 8 * 1024;
 
-/// Keepalive probes start after this much silence on a leg...
-const KEEPALIVE_IDLE: Duration = Duration::from_secs(60);
-/// ...and repeat this often: a peer that vanished is noticed in about two
-/// minutes, while a merely idle one is never disturbed.
-const KEEPALIVE_INTERVAL: Duration = Duration::from_secs(10);
-
-/// Sets the socket options every leg gets: `TCP_NODELAY` and keepalive.
+/// Sets the socket option every leg gets: `TCP_NODELAY`.
 pub fn tune(stream: &TcpStream) -> io::Result<()> {
-    stream.set_nodelay(true)?;
-    let keepalive = TcpKeepalive::new()
-        .with_time(KEEPALIVE_IDLE)
-        .with_interval(KEEPALIVE_INTERVAL);
-    SockRef::from(stream).set_tcp_keepalive(&keepalive)
+    stream.set_nodelay(true)
 }
 
 /// Where and how a class of connection is relayed.
@@ -74,15 +70,16 @@ pub struct Counters<'a> {
 /// `opening` already read from the miner, then relays both ways until both
 /// directions have ended or either leg fails.
 pub async fn relay(
-    client: TcpStream,
+    mut client: TcpStream,
     opening: &[u8],
     backend: Backend,
     counters: Counters<'_>,
 ) -> Result<(), RelayError> {
-    let server = tokio::time::timeout(BACKEND_CONNECT_TIMEOUT, TcpStream::connect(backend.addr))
-        .await
-        .unwrap_or_else(|_| Err(io::Error::from(io::ErrorKind::TimedOut)))
-        .map_err(RelayError::Connect)?;
+    let mut server =
+        tokio::time::timeout(BACKEND_CONNECT_TIMEOUT, TcpStream::connect(backend.addr))
+            .await
+            .unwrap_or_else(|_| Err(io::Error::from(io::ErrorKind::TimedOut)))
+            .map_err(RelayError::Connect)?;
     tune(&server).map_err(RelayError::Io)?;
 
     let mut first = Vec::with_capacity(opening.len() + 64);
@@ -92,56 +89,96 @@ pub async fn relay(
         first.extend_from_slice(&header);
     }
     first.extend_from_slice(opening);
-    write_all(&server, &first).await.map_err(RelayError::Io)?;
+    server.write_all(&first).await.map_err(RelayError::Io)?;
     counters.up.inc_by(opening.len() as u64);
     drop(first);
 
+    let (mut client_in, mut client_out) = client.split();
+    let (mut server_in, mut server_out) = server.split();
+    let ended = AtomicBool::new(false);
     tokio::try_join!(
-        pump(&client, &server, counters.up),
-        pump(&server, &client, counters.down),
+        pump(&mut client_in, &mut server_out, counters.up, &ended),
+        pump(&mut server_in, &mut client_out, counters.down, &ended),
     )
     .map(|_| ())
     .map_err(RelayError::Io)
 }
 
 /// Copies `from` to `to` until `from` ends, then shuts down `to`'s sending
-/// half. A buffer exists only while bytes are flowing.
-async fn pump(from: &TcpStream, to: &TcpStream, bytes: &Counter) -> io::Result<()> {
+/// half, unless the other direction has already ended: then both sockets
+/// are about to be closed, which says the same. A buffer is held only while
+/// bytes are flowing, and each wakeup costs one read: a short read tells
+/// tokio the socket is drained.
+async fn pump(
+    from: &mut ReadHalf<'_>,
+    to: &mut WriteHalf<'_>,
+    bytes: &Counter,
+    ended: &AtomicBool,
+) -> io::Result<()> {
     loop {
         from.readable().await?;
-        let mut buf = Vec::with_capacity(CHUNK);
-        loop {
-            buf.clear();
-            match from.try_read_buf(&mut buf) {
-                Ok(0) => {
-                    // The peer's FIN: pass it on. A peer that is already
-                    // gone makes this fail, which ends the relay anyway.
-                    return match SockRef::from(to).shutdown(std::net::Shutdown::Write) {
-                        Err(e) if e.kind() != io::ErrorKind::NotConnected => Err(e),
-                        _ => Ok(()),
-                    };
-                }
-                Ok(n) => {
-                    write_all(to, &buf[..n]).await?;
-                    bytes.inc_by(n as u64);
-                }
-                Err(e) if e.kind() == io::ErrorKind::WouldBlock => break,
-                Err(e) => return Err(e),
+        let mut buf = spare::take();
+        let mut read = ReadBuf::new(&mut buf);
+        let polled = poll_fn(|cx| match Pin::new(&mut *from).poll_read(cx, &mut read) {
+            // Readiness was stale: go back to waiting, without the buffer.
+            Poll::Pending => Poll::Ready(None),
+            Poll::Ready(result) => Poll::Ready(Some(result)),
+        })
+        .await;
+        let n = read.filled().len();
+        let Some(result) = polled else {
+            spare::give(buf);
+            continue;
+        };
+        result?;
+        if n == 0 {
+            spare::give(buf);
+            if ended.swap(true, Ordering::Relaxed) {
+                return Ok(());
             }
+            // The peer's FIN: pass it on. A peer that is already gone makes
+            // this fail, which ends the relay anyway.
+            return match to.shutdown().await {
+                Err(e) if e.kind() != io::ErrorKind::NotConnected => Err(e),
+                _ => Ok(()),
+            };
         }
+        to.write_all(&buf[..n]).await?;
+        spare::give(buf);
+        bytes.inc_by(n as u64);
     }
 }
 
-async fn write_all(to: &TcpStream, mut data: &[u8]) -> io::Result<()> {
-    while !data.is_empty() {
-        to.writable().await?;
-        match to.try_write(data) {
-            Ok(n) => data = &data[n..],
-            Err(e) if e.kind() == io::ErrorKind::WouldBlock => {}
-            Err(e) => return Err(e),
-        }
+/// Relay buffers between uses, per thread (a connection stays on the
+/// thread that accepted it): a wakeup takes one and gives it back once its
+/// bytes are written, so buffers are reused instead of allocated and
+/// zeroed for every message, and idle connections hold none.
+mod spare {
+    use std::cell::RefCell;
+
+    use super::CHUNK;
+
+    /// Buffers kept per thread; more in use at once are allocated and freed.
+    const KEEP: usize = 64;
+
+    thread_local! {
+        static SPARE: RefCell<Vec<Box<[u8]>>> = const { RefCell::new(Vec::new()) };
     }
-    Ok(())
+
+    pub fn take() -> Box<[u8]> {
+        SPARE
+            .with(|spare| spare.borrow_mut().pop())
+            .unwrap_or_else(|| vec![0u8; CHUNK].into_boxed_slice())
+    }
+
+    pub fn give(buf: Box<[u8]>) {
+        SPARE.with(|spare| {
+            let mut spare = spare.borrow_mut();
+            if spare.len() < KEEP {
+                spare.push(buf);
+            }
+        });
+    }
 }
 
 /// A PROXY protocol v2 header: a TCP connection from `source` to

@@ -1,8 +1,12 @@
 //! The listener loop and each connection's life.
 //!
-//! A connection is accepted only with a place among `max_connections` (a
-//! semaphore: at the limit, accepting pauses and new miners wait in the
-//! kernel's backlog), and gets a task of its own. The task reads the
+//! The mining port has one listener per thread (`SO_REUSEPORT`), and each
+//! thread runs its own single-threaded runtime: the kernel spreads new
+//! connections over the threads, and a connection stays on the thread that
+//! accepted it. A connection is accepted only with a place among
+//! `max_connections` (a semaphore shared by the threads: at the limit,
+//! accepting pauses and new miners wait in the kernel's backlog), and gets
+//! a task of its own. The task reads the
 //! opening bytes (see [`crate::detect`]), logs one line naming the class,
 //! and hands the connection over: to the relay for SV2 and SV1, to hyper
 //! for HTTP. Its place is given back when the connection ends.
@@ -21,8 +25,9 @@ use bytes::Bytes;
 use hyper::server::conn::http1;
 use hyper::service::service_fn;
 use hyper_util::rt::TokioIo;
-use tokio::net::{TcpListener, TcpSocket, TcpStream};
-use tokio::sync::{watch, OwnedSemaphorePermit, Semaphore};
+use socket2::{Domain, Protocol, Socket, Type};
+use tokio::net::{TcpListener, TcpStream};
+use tokio::sync::{oneshot, watch, OwnedSemaphorePermit, Semaphore};
 use tokio::time::Instant;
 
 use crate::classify::{one_byte_rule, Class};
@@ -51,8 +56,9 @@ struct Shared {
 /// A bound, not yet running gateway.
 #[derive(Debug)]
 pub struct Gateway {
-    listener: TcpListener,
-    metrics_listener: Option<TcpListener>,
+    /// One listener per thread, all on the mining port (`SO_REUSEPORT`).
+    listeners: Vec<std::net::TcpListener>,
+    metrics_listener: Option<std::net::TcpListener>,
     shared: Arc<Shared>,
     max_connections: usize,
     drain_timeout: Duration,
@@ -62,12 +68,19 @@ impl Gateway {
     /// Opens the mining port (and the metrics port) and sets up the way to
     /// the Worker. Nothing is accepted until [`Gateway::run`].
     pub async fn bind(config: Config) -> Result<Gateway, Error> {
-        let listener = listen(config.listen, config.max_connections)
-            .map_err(|e| Error::listen(&format!("the mining port {}", config.listen), &e))?;
+        let port_error =
+            |e: io::Error| Error::listen(&format!("the mining port {}", config.listen), &e);
+        let first = listen(config.listen, config.max_connections).map_err(port_error)?;
+        // The others take the port the first got (the system's choice for 0).
+        let addr = first.local_addr().map_err(port_error)?;
+        let mut listeners = vec![first];
+        for _ in 1..config.threads.max(1) {
+            listeners.push(listen(addr, config.max_connections).map_err(port_error)?);
+        }
         let metrics_listener = match config.metrics {
             Some(addr) => Some(
-                TcpListener::bind(addr)
-                    .await
+                std::net::TcpListener::bind(addr)
+                    .and_then(|l| l.set_nonblocking(true).map(|()| l))
                     .map_err(|e| Error::listen(&format!("the metrics address {addr}"), &e))?,
             ),
             None => None,
@@ -83,7 +96,7 @@ impl Gateway {
             request_timeout: config.request_timeout,
         });
         Ok(Gateway {
-            listener,
+            listeners,
             metrics_listener,
             shared: Arc::new(Shared {
                 sv2: backend(config.sv2),
@@ -99,7 +112,7 @@ impl Gateway {
 
     /// The mining port's address (with the port the system chose, if 0).
     pub fn local_addr(&self) -> SocketAddr {
-        self.listener
+        self.listeners[0]
             .local_addr()
             .expect("a bound listener has an address")
     }
@@ -116,39 +129,57 @@ impl Gateway {
         self.shared.metrics.clone()
     }
 
-    /// Serves until `shutdown` completes, then drains (see the module docs).
+    /// Serves until `shutdown` completes, then drains (see the module
+    /// docs). Connections are served by one thread per listener, each with
+    /// a single-threaded runtime: a connection lives on the thread that
+    /// accepted it, so nothing wakes another thread on its behalf. The
+    /// caller's runtime waits for `shutdown`, serves the metrics and runs
+    /// the drain.
     pub async fn run(self, shutdown: impl std::future::Future<Output = ()>) {
         let (stop_tx, stop_rx) = watch::channel(false);
+        let (end_tx, end_rx) = watch::channel(false);
         let places = Arc::new(Semaphore::new(self.max_connections));
         if let Some(listener) = self.metrics_listener {
-            tokio::spawn(serve_metrics(
-                listener,
-                self.shared.metrics.clone(),
-                stop_rx.clone(),
-            ));
-        }
-        tokio::pin!(shutdown);
-        loop {
-            let place = tokio::select! {
-                place = places.clone().acquire_owned() => place.expect("the semaphore is never closed"),
-                () = &mut shutdown => break,
-            };
-            let accepted = tokio::select! {
-                accepted = self.listener.accept() => accepted,
-                () = &mut shutdown => break,
-            };
-            match accepted {
-                Ok((stream, peer)) => {
-                    let shared = self.shared.clone();
-                    tokio::spawn(connection(stream, peer, shared, stop_rx.clone(), place));
+            match TcpListener::from_std(listener) {
+                Ok(listener) => {
+                    tokio::spawn(serve_metrics(
+                        listener,
+                        self.shared.metrics.clone(),
+                        stop_rx.clone(),
+                    ));
                 }
-                Err(e) => {
-                    tracing::warn!(error = %e, "cannot accept a connection; pausing");
-                    tokio::time::sleep(ACCEPT_BACKOFF).await;
-                }
+                Err(e) => tracing::error!(error = %e, "cannot serve metrics"),
             }
         }
-        drop(self.listener);
+        let mut exited = Vec::new();
+        for (i, listener) in self.listeners.into_iter().enumerate() {
+            let (exit_tx, exit_rx) = oneshot::channel::<()>();
+            let (shared, places) = (self.shared.clone(), places.clone());
+            let (stop, mut end) = (stop_rx.clone(), end_rx.clone());
+            let thread = std::thread::Builder::new()
+                .name(format!("gateway-{i}"))
+                .spawn(move || {
+                    let runtime = tokio::runtime::Builder::new_current_thread()
+                        .enable_all()
+                        .build();
+                    match runtime {
+                        Ok(runtime) => runtime.block_on(async move {
+                            accept(listener, shared, places, stop).await;
+                            // Relays go on here until the drain is over;
+                            // dropping the runtime then closes the rest.
+                            let _ = end.wait_for(|end| *end).await;
+                        }),
+                        Err(e) => tracing::error!(error = %e, "cannot start a serving thread"),
+                    }
+                    drop(exit_tx);
+                });
+            match thread {
+                Ok(_) => exited.push(exit_rx),
+                Err(e) => tracing::error!(error = %e, "cannot start a serving thread"),
+            }
+        }
+
+        shutdown.await;
         let open = self.max_connections - places.available_permits();
         tracing::info!(open, drain_timeout = ?self.drain_timeout, "shutting down: no new connections");
         let _ = stop_tx.send(true);
@@ -165,22 +196,69 @@ impl Gateway {
                 "drain time is over; closing the remaining connections"
             );
         }
+        let _ = end_tx.send(true);
+        for exit in exited {
+            let _ = exit.await;
+        }
     }
 }
 
-/// The mining port's listener. Its backlog is as deep as the connection
+/// One thread's accept loop, until shutdown begins: a place first, then a
+/// connection, then a task for it on this thread.
+async fn accept(
+    listener: std::net::TcpListener,
+    shared: Arc<Shared>,
+    places: Arc<Semaphore>,
+    mut stop: watch::Receiver<bool>,
+) {
+    let listener = match TcpListener::from_std(listener) {
+        Ok(listener) => listener,
+        Err(e) => {
+            tracing::error!(error = %e, "cannot accept on the mining port");
+            return;
+        }
+    };
+    loop {
+        let place = tokio::select! {
+            place = places.clone().acquire_owned() => place.expect("the semaphore is never closed"),
+            () = stopped(&mut stop) => return,
+        };
+        let accepted = tokio::select! {
+            accepted = listener.accept() => accepted,
+            () = stopped(&mut stop) => return,
+        };
+        match accepted {
+            Ok((stream, peer)) => {
+                tokio::spawn(connection(
+                    stream,
+                    peer,
+                    shared.clone(),
+                    stop.clone(),
+                    place,
+                ));
+            }
+            Err(e) => {
+                tracing::warn!(error = %e, "cannot accept a connection; pausing");
+                tokio::time::sleep(ACCEPT_BACKOFF).await;
+            }
+        }
+    }
+}
+
+/// One of the mining port's listeners (`SO_REUSEPORT`: the kernel spreads
+/// new connections over them). Its backlog is as deep as the connection
 /// limit (the kernel caps it at `net.core.somaxconn`): after a pool restart
 /// thousands of miners reconnect at once, and with a shallow queue their
 /// SYNs are dropped and retried a second later.
-fn listen(addr: SocketAddr, max_connections: usize) -> io::Result<TcpListener> {
-    let socket = if addr.is_ipv4() {
-        TcpSocket::new_v4()?
-    } else {
-        TcpSocket::new_v6()?
-    };
-    socket.set_reuseaddr(true)?;
-    socket.bind(addr)?;
-    socket.listen(u32::try_from(max_connections.clamp(1024, 65_535)).unwrap_or(65_535))
+fn listen(addr: SocketAddr, max_connections: usize) -> io::Result<std::net::TcpListener> {
+    let socket = Socket::new(Domain::for_address(addr), Type::STREAM, Some(Protocol::TCP))?;
+    socket.set_reuse_address(true)?;
+    socket.set_reuse_port(true)?;
+    socket.set_nonblocking(true)?;
+    socket.bind(&addr.into())?;
+    let backlog = i32::try_from(max_connections.clamp(1024, 65_535)).unwrap_or(65_535);
+    socket.listen(backlog)?;
+    Ok(socket.into())
 }
 
 /// One connection, from accept to close.
@@ -214,7 +292,7 @@ async fn connection(
     let class = opening.class;
     let per_class = metrics.class(class);
     per_class.connections.inc();
-    metrics.decided(class, opening.reason.name());
+    metrics.decided(class, opening.reason);
     let disagrees = opening
         .bytes()
         .first()
