@@ -290,13 +290,7 @@ impl Mux {
         }
     }
 
-    fn haproxy(
-        bin: &Path,
-        dir: &Path,
-        echo: SocketAddr,
-        sv1: SocketAddr,
-        api: SocketAddr,
-    ) -> Mux {
+    fn haproxy(bin: &Path, dir: &Path, echo: SocketAddr, sv1: SocketAddr, api: SocketAddr) -> Mux {
         let (addr, one_byte) = (free_addr(), free_addr());
         let config = dir.join("haproxy.cfg");
         std::fs::write(&config, haproxy_config(addr, one_byte, echo, sv1, api)).unwrap();

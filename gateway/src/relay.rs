@@ -116,7 +116,8 @@ async fn pump(
     ended: &AtomicBool,
 ) -> io::Result<()> {
     loop {
-        from.readable().await?;
+        // The stream's own reader wakeup slot: this pump is its only reader.
+        poll_fn(|cx| from.as_ref().poll_read_ready(cx)).await?;
         let mut buf = spare::take();
         let mut read = ReadBuf::new(&mut buf);
         let polled = poll_fn(|cx| match Pin::new(&mut *from).poll_read(cx, &mut read) {
