@@ -127,17 +127,23 @@ impl Metrics {
 
         let class = |c: Class| {
             let name = c.name();
-            ClassMetrics {
+            let mut metrics = ClassMetrics {
                 connections: connections.get_or_create_owned(&labels(&[("class", name)])),
                 open: open.get_or_create_owned(&labels(&[("class", name)])),
-                bytes_up: bytes
-                    .get_or_create_owned(&labels(&[("class", name), ("direction", "up")])),
-                bytes_down: bytes
-                    .get_or_create_owned(&labels(&[("class", name), ("direction", "down")])),
                 one_byte_rule_disagrees: disagreements
                     .get_or_create_owned(&labels(&[("class", name)])),
-                backend_failures: backend_failures.get_or_create_owned(&labels(&[("class", name)])),
+                ..ClassMetrics::default()
+            };
+            // HTTP is served here, not relayed: no bytes or backend series.
+            if c != Class::Http {
+                metrics.bytes_up =
+                    bytes.get_or_create_owned(&labels(&[("class", name), ("direction", "up")]));
+                metrics.bytes_down =
+                    bytes.get_or_create_owned(&labels(&[("class", name), ("direction", "down")]));
+                metrics.backend_failures =
+                    backend_failures.get_or_create_owned(&labels(&[("class", name)]));
             }
+            metrics
         };
         let (http, sv1, sv2) = (class(Class::Http), class(Class::Sv1), class(Class::Sv2));
         let decisions = DECISIONS
@@ -166,6 +172,11 @@ impl Metrics {
             Class::Sv1 => &self.sv1,
             Class::Sv2 => &self.sv2,
         }
+    }
+
+    /// Connections open now, classified or not.
+    pub fn open_connections(&self) -> i64 {
+        self.detecting.get() + self.http.open.get() + self.sv1.open.get() + self.sv2.open.get()
     }
 
     /// Counts one classification.
@@ -223,6 +234,7 @@ mod tests {
         for line in [
             "mining_gateway_connections_total{class=\"sv2\"} 1",
             "mining_gateway_connections_total{class=\"http\"} 0",
+            "mining_gateway_relayed_bytes_total{class=\"sv1\",direction=\"down\"} 0",
             "mining_gateway_relayed_bytes_total{class=\"sv2\",direction=\"up\"} 64",
             "mining_gateway_one_byte_rule_disagreements_total{class=\"sv2\"} 1",
             "mining_gateway_decisions_total{class=\"sv2\",reason=\"binary\"} 1",
@@ -232,5 +244,10 @@ mod tests {
         ] {
             assert!(text.contains(line), "{line} missing from\n{text}");
         }
+        assert!(
+            !text.contains("relayed_bytes_total{class=\"http\""),
+            "{text}"
+        );
+        assert_eq!(m.open_connections(), 1);
     }
 }

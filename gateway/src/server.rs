@@ -180,7 +180,7 @@ impl Gateway {
         }
 
         shutdown.await;
-        let open = self.max_connections - places.available_permits();
+        let open = self.shared.metrics.open_connections();
         tracing::info!(open, drain_timeout = ?self.drain_timeout, "shutting down: no new connections");
         let _ = stop_tx.send(true);
         let all = u32::try_from(self.max_connections).unwrap_or(u32::MAX);
@@ -190,7 +190,7 @@ impl Gateway {
         if drained {
             tracing::info!("every connection has ended");
         } else {
-            let open = self.max_connections - places.available_permits();
+            let open = self.shared.metrics.open_connections();
             tracing::warn!(
                 open,
                 "drain time is over; closing the remaining connections"
