@@ -45,9 +45,6 @@ use crate::rewind::Rewind;
 /// hundred bytes.
 pub const MAX_HEADER_BYTES: usize = 8 * 1024;
 
-/// hyper's read buffer per connection (its minimum); bodies stream through it.
-const READ_BUFFER: usize = 8 * 1024;
-
 /// What a JDC is told to wait when too many requests are in flight: its
 /// own retry starts at 5 s.
 pub const BUSY_RETRY_AFTER_SECS: u32 = 5;
@@ -93,7 +90,8 @@ pub async fn serve(
         .timer(TokioTimer::new())
         // Also closes an idle keep-alive connection after this long.
         .header_read_timeout(timeout)
-        .max_buf_size(READ_BUFFER.max(MAX_HEADER_BYTES))
+        // hyper's smallest read buffer: a head must fit, bodies stream.
+        .max_buf_size(MAX_HEADER_BYTES)
         .max_header_size(MAX_HEADER_BYTES)
         .half_close(true)
         .serve_connection(io, service);

@@ -3,15 +3,17 @@
 //! The mining port has one listener per thread (`SO_REUSEPORT`), and each
 //! thread runs its own single-threaded runtime: the kernel spreads new
 //! connections over the threads, and a connection stays on the thread that
-//! accepted it. A connection is accepted only with a place among
-//! `max_connections` (a semaphore shared by the threads: at the limit,
-//! accepting pauses and new miners wait in the kernel's backlog), and gets
-//! a task of its own. The task reads the
-//! opening bytes (see [`crate::detect`]), logs one line naming the class,
-//! and hands the connection over: to the relay for SV2 and SV1, to hyper
-//! for HTTP. Its place is given back when the connection ends.
+//! accepted it, so no other thread is woken on its behalf.
 //!
-//! Shutdown (SIGTERM): the listener closes at once, HTTP connections finish
+//! A connection is accepted only with a place among `max_connections` (a
+//! semaphore shared by the threads: at the limit, accepting pauses and new
+//! miners wait in the kernel's backlog), and gets a task of its own. The
+//! task reads the opening bytes (see [`crate::detect`]), logs one line
+//! naming the class, and hands the connection over: to the relay for SV2
+//! and SV1, to hyper for HTTP. Its place is given back when the connection
+//! ends.
+//!
+//! Shutdown (SIGTERM): the listeners close at once, HTTP connections finish
 //! the request in progress and close, connections still being classified
 //! are dropped, and relays go on until they end or `drain_timeout` passes,
 //! whichever is first; then whatever remains is closed.
