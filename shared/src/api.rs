@@ -137,6 +137,18 @@ impl Problem {
     }
 }
 
+/// Header by which the pool's mining-port gateway (`mining-gateway
+/// --gateway-token`) proves a request came through it: the Worker compares it
+/// with its `GATEWAY_TOKEN` secret, in constant time.
+pub const GATEWAY_TOKEN_HEADER: &str = "X-Gateway-Token";
+
+/// Header in which the gateway names the JDC's IP address. The Worker uses
+/// it for the per-IP rate limit and its log lines only when the request also
+/// carries the right [`GATEWAY_TOKEN_HEADER`]; otherwise anyone could pick
+/// their own rate-limit key by sending it. The gateway replaces any value a
+/// client sent with the address it accepted the connection from.
+pub const FORWARDED_FOR_HEADER: &str = "X-Forwarded-For";
+
 #[cfg(test)]
 mod tests {
     use super::*;
