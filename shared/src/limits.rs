@@ -56,6 +56,12 @@ pub const MAX_BODY_BYTES: usize = 4 * 1024 * 1024;
 /// three (report, miners, miner); the rest is room for unknown fields.
 pub const MAX_JSON_DEPTH: usize = 16;
 
+/// Most members one JSON object of a body may have, known or not. Reports
+/// need seven at most; the rest is room for fields JDCs add. The bound keeps
+/// the check for repeated keys (a hash per member of each open object) small
+/// whatever the body.
+pub const MAX_OBJECT_MEMBERS: usize = 1_000;
+
 /// Largest nominal hash rate one miner may claim, in H/s: a billion times
 /// the whole Bitcoin network. Beyond it the number is garbage, and sums over
 /// a report's miners must stay finite.
@@ -67,3 +73,4 @@ pub const MAX_REPORTS_PAGE: usize = 1_000;
 
 /// Most summaries in one page of `GET /api/jdcs`: ten KV `list` calls.
 pub const MAX_SUMMARIES_PAGE: usize = 10_000;
+
