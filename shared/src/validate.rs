@@ -354,6 +354,31 @@ mod tests {
                 "at most 256",
             ),
             (
+                |v| v["jdcUserIdentity"] = json!(".rig1"),
+                "jdcUserIdentity",
+                "has no address",
+            ),
+            (
+                |v| v["jdcUserIdentity"] = json!("."),
+                "jdcUserIdentity",
+                "has no address",
+            ),
+            (
+                |v| v["jdcUserIdentity"] = json!("bc1qexample.jdc1\u{200b}"),
+                "jdcUserIdentity",
+                "U+200B",
+            ),
+            (
+                |v| v["jdcUserIdentity"] = json!("\u{202e}1cdj.elpmaxeq1cb"),
+                "jdcUserIdentity",
+                "U+202E",
+            ),
+            (
+                |v| v["jdcUserIdentity"] = json!("bc1qexample\u{2029}jdc1"),
+                "jdcUserIdentity",
+                "whitespace",
+            ),
+            (
                 |v| v["timestamp"] = json!("yesterday"),
                 "timestamp",
                 "RFC 3339",
@@ -426,6 +451,59 @@ mod tests {
         for (edit, field, problem) in cases {
             rejects(edit, field, problem);
         }
+    }
+
+    #[test]
+    fn unknown_members_are_strict_json_too() {
+        // A repeated key inside an unknown member is malformed, as anywhere.
+        let mut v = valid();
+        v["extra"] = json!([{"a": 1}]);
+        let body = v.to_string().replace(r#"{"a":1}"#, r#"{"a":1,"a":2}"#);
+        match parse_report(body.as_bytes()) {
+            Err(ReportError::Malformed(why)) => assert!(why.contains("duplicate key"), "{why}"),
+            other => panic!("{other:?}"),
+        }
+        // An object with more members than the limit is refused, known or not.
+        let members: serde_json::Map<String, Value> = (0..=crate::limits::MAX_OBJECT_MEMBERS)
+            .map(|k| (format!("k{k}"), json!(k)))
+            .collect();
+        let mut v = valid();
+        v["extra"] = json!([Value::Object(members.clone())]);
+        assert_eq!(parse(&v).unwrap_err().field(), Some("body"));
+        let mut v = valid();
+        v["miners"][0]["extra"] = Value::Object(members);
+        assert_eq!(parse(&v).unwrap_err().field(), Some("body"));
+    }
+
+    #[test]
+    fn the_first_problem_by_rule_wins_whatever_the_member_order() {
+        // A bad version is reported even when it comes last and a miner
+        // before it is broken too.
+        let body =
+            r#"{"miners":[{"vendor":1}],"jdcUserIdentity":"","timestamp":"x","schemaVersion":2}"#;
+        assert_eq!(
+            parse_report(body.as_bytes()).unwrap_err().field(),
+            Some("schemaVersion")
+        );
+        // A missing member (shape) outranks a bad value that comes first.
+        let body = r#"{"schemaVersion":1,"jdcUserIdentity":".x","miners":[]}"#;
+        assert_eq!(
+            parse_report(body.as_bytes()).unwrap_err().field(),
+            Some("timestamp")
+        );
+        // A syntax error anywhere outranks everything.
+        let body = r#"{"schemaVersion":2,"miners":[],"x":tru}"#;
+        assert!(matches!(
+            parse_report(body.as_bytes()),
+            Err(ReportError::Malformed(_))
+        ));
+        // Among miners, the first by index; within one, the hash rate's
+        // shape before the strings'.
+        let body = r#"{"schemaVersion":1,"jdcUserIdentity":"a","timestamp":"2026-02-15T12:00:00Z","miners":[{"vendor":"","hardwareVersion":"","firmware":"","deviceId":"","nominalHashRate":1,"userIdentity":"","connectedAt":"2026-02-15T12:00:00Z"},{"vendor":7}]}"#;
+        assert_eq!(
+            parse_report(body.as_bytes()).unwrap_err().field(),
+            Some("miners[1].nominalHashRate")
+        );
     }
 
     #[test]
