@@ -31,6 +31,20 @@ pub enum JsonError {
     TooManyMembers { limit: usize },
 }
 
+impl fmt::Display for JsonError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            JsonError::Syntax(why) => f.write_str(why),
+            JsonError::TooDeep { limit } => write!(f, "nests deeper than {limit} levels"),
+            JsonError::TooManyMembers { limit } => {
+                write!(f, "has an object of more than {limit} members")
+            }
+        }
+    }
+}
+
+impl std::error::Error for JsonError {}
+
 /// Checks that `body` is one strict JSON value (unique keys, at most
 /// `max_depth` levels of nesting, at most [`MAX_OBJECT_MEMBERS`] members per
 /// object) without building it. For settings and other small documents that

@@ -63,12 +63,7 @@ const CONNECTED_AT: usize = 6;
 
 /// Parses `body` into a report, or the error the rules give it.
 pub(super) fn report(body: &[u8]) -> Result<Report, ReportError> {
-    check_depth(body, MAX_JSON_DEPTH).map_err(|e| match e {
-        JsonError::TooDeep { limit } => {
-            ReportError::invalid("body", format!("nests deeper than {limit} levels"))
-        }
-        other => ReportError::Malformed(format!("{other:?}")),
-    })?;
+    check_depth(body, MAX_JSON_DEPTH).map_err(|e| ReportError::invalid("body", e.to_string()))?;
     let mut ctx = Ctx::default();
     let mut de = serde_json::Deserializer::from_slice(body);
     let report = ReportVisitor { ctx: &mut ctx }
@@ -77,10 +72,8 @@ pub(super) fn report(body: &[u8]) -> Result<Report, ReportError> {
         .map_err(|e| ReportError::Malformed(e.to_string()))?;
     if ctx.over_cap {
         ctx.blame((SHAPE, BODY, 0, 0), || {
-            ReportError::invalid(
-                "body",
-                format!("has an object of more than {MAX_OBJECT_MEMBERS} members"),
-            )
+            let limit = MAX_OBJECT_MEMBERS;
+            ReportError::invalid("body", JsonError::TooManyMembers { limit }.to_string())
         });
     }
     match (ctx.first, report) {
