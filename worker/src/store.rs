@@ -280,3 +280,50 @@ fn listed(key: worker::kv::Key, now: &str) -> Option<Listed> {
     summary.identity = key.name.strip_prefix(KV_KEY_PREFIX)?.to_owned();
     Some(Listed { summary, bytes })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use dmr_shared::limits::MAX_MINERS;
+    use dmr_shared::summary::MAX_METADATA_BYTES;
+    use dmr_shared::testing::{miner, report};
+
+    #[test]
+    fn the_largest_metadata_fits_in_kv() {
+        // Nine vendors of the longest name (eight listed, the rest folded),
+        // hash rates whose sums print as long as an f64 can, the longest
+        // user agent and the times the Worker writes, and the largest size.
+        let miners = (0..MAX_MINERS)
+            .map(|i| {
+                miner(
+                    &format!("{:0>32}", i % 9),
+                    1.234_567_890_123_456_7e26 + i as f64,
+                    "w",
+                )
+            })
+            .collect();
+        let report = report("bc1q.jdc", miners);
+        let ua = Some(format!("{}/sv2", "V".repeat(32)));
+        let time = "2026-02-15T12:00:00.123Z";
+        let summary = JdcSummary::of(&report, ua, time, time);
+        let metadata = Metadata {
+            summary,
+            bytes: MAX_BODY_BYTES * 2,
+        };
+        let text = serde_json::to_string(&metadata).unwrap();
+        assert!(
+            text.len() <= MAX_METADATA_BYTES,
+            "{} bytes: {text}",
+            text.len()
+        );
+        // And it reads back as the summary alone, as reports read it.
+        let back: JdcSummary = serde_json::from_str(&text).unwrap();
+        assert_eq!(back, metadata.summary);
+        let listed: Metadata = serde_json::from_str(&text).unwrap();
+        assert_eq!(listed.bytes, MAX_BODY_BYTES * 2);
+        // Entries written before the size was kept count as the largest.
+        let old = serde_json::to_string(&metadata.summary).unwrap();
+        let old: Metadata = serde_json::from_str(&old).unwrap();
+        assert_eq!(old.bytes, MAX_BODY_BYTES);
+    }
+}
