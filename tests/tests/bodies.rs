@@ -97,6 +97,7 @@ fn oversized_bodies_are_refused_however_they_are_sent() {
         ],
         Some(&bomb),
     );
+    println!("gzip-encoded 16 MiB: {} {}", reply.status, reply.body);
     assert!(
         [400, 413, 415].contains(&reply.status),
         "{}: {}",
