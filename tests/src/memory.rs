@@ -90,7 +90,7 @@ pub fn measure() -> Growth {
         send(name.to_owned(), &body, false);
         send(format!("{name}, chunked"), &body, true);
     }
-    // The audit's case: four such bodies in a row.
+    // Four such bodies in a row: each used to grow the Worker by ~17 MB.
     let numbers = padded_report("bc1qmemory.numbers", "0", ",", "[", "]");
     for i in 1..=4 {
         send(
