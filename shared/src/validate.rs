@@ -8,13 +8,15 @@
 //! pool applies. Both use the rules below, and a body earns the same error
 //! whatever the order of its members:
 //!
+//! - nesting deeper than the limit is [`ReportError::Invalid`] (HTTP 422,
+//!   `body`), found before anything is parsed;
 //! - a body that is not strict JSON (see [`crate::json`]) is
 //!   [`ReportError::Malformed`] (HTTP 400), whatever else is wrong with it;
-//! - otherwise the first problem found in this order is
-//!   [`ReportError::Invalid`] (HTTP 422): nesting and object size, then the
-//!   shape (a missing or mistyped `schemaVersion`, `miners`,
-//!   `jdcUserIdentity`, `timestamp`, then each miner's members in index
-//!   order), then the values in the same order.
+//! - otherwise the first problem in this order is [`ReportError::Invalid`]
+//!   (HTTP 422): an object with too many members, then the shape (a missing
+//!   or mistyped `schemaVersion`, `miners`, `jdcUserIdentity`, `timestamp`,
+//!   then each miner's members in index order), then the values in the same
+//!   order.
 
 mod decode;
 
