@@ -149,6 +149,51 @@ pub const GATEWAY_TOKEN_HEADER: &str = "X-Gateway-Token";
 /// client sent with the address it accepted the connection from.
 pub const FORWARDED_FOR_HEADER: &str = "X-Forwarded-For";
 
+/// The query parameter of a paged read that carries where the next page
+/// starts, exactly as the `Link` header of the previous page gave it.
+pub const CURSOR_PARAM: &str = "cursor";
+
+/// The query parameter of a paged read that bounds how many items a page
+/// holds.
+pub const LIMIT_PARAM: &str = "limit";
+
+/// The `cursor` a `Link` header carries for the store's own (KV's) list
+/// cursor: `<16 hex digits>.<KV cursor>`, the digits an FNV-1a checksum of
+/// the KV cursor. The checksum lets the Worker tell its own cursors from
+/// anything else (cut short, changed, made up) before the store sees them.
+/// It is not a secret: a forged cursor can only list from some other point
+/// of what its reader may read anyway.
+pub fn wrap_cursor(store_cursor: &str) -> String {
+    format!("{:016x}.{store_cursor}", cursor_checksum(store_cursor))
+}
+
+/// The store's cursor out of one made by [`wrap_cursor`]; `None` for
+/// anything else, or one longer than [`crate::limits::MAX_CURSOR_LEN`].
+pub fn unwrap_cursor(cursor: &str) -> Option<String> {
+    if cursor.len() > crate::limits::MAX_CURSOR_LEN {
+        return None;
+    }
+    let (sum, store_cursor) = cursor.split_once('.')?;
+    let valid = sum.len() == 16
+        && sum
+            .bytes()
+            .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+        && !store_cursor.is_empty()
+        && store_cursor.bytes().all(|b| b.is_ascii_graphic())
+        && u64::from_str_radix(sum, 16).ok() == Some(cursor_checksum(store_cursor));
+    valid.then(|| store_cursor.to_owned())
+}
+
+/// FNV-1a over a domain tag and the store's cursor.
+fn cursor_checksum(store_cursor: &str) -> u64 {
+    b"dmr-cursor-v1\0"
+        .iter()
+        .chain(store_cursor.as_bytes())
+        .fold(0xcbf2_9ce4_8422_2325, |hash, byte| {
+            (hash ^ u64::from(*byte)).wrapping_mul(0x0100_0000_01b3)
+        })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -205,6 +250,32 @@ mod tests {
             Some("must be a whole number (field limit)")
         );
         assert_eq!(p("  ", None).reason(), None);
+    }
+
+    #[test]
+    fn only_wrapped_cursors_unwrap() {
+        let kv = "cmVwb3J0OmJjMXE=";
+        let ours = wrap_cursor(kv);
+        assert_eq!(unwrap_cursor(&ours).as_deref(), Some(kv));
+        let other_sum = format!("{:016x}.{kv}", cursor_checksum("other"));
+        let long = wrap_cursor(&"A".repeat(crate::limits::MAX_CURSOR_LEN));
+        let spaced = wrap_cursor("a b");
+        for cursor in [
+            "",
+            "abc",
+            kv,
+            ".",
+            "0000000000000000.",
+            &format!("{ours}X"),
+            &ours[..ours.len() - 1],
+            &ours.to_uppercase(),
+            &other_sum,
+            &long,
+            &spaced,
+            "../../etc/passwd",
+        ] {
+            assert_eq!(unwrap_cursor(cursor), None, "{cursor:?}");
+        }
     }
 
     #[test]

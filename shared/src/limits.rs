@@ -56,6 +56,12 @@ pub const MAX_BODY_BYTES: usize = 4 * 1024 * 1024;
 /// three (report, miners, miner); the rest is room for unknown fields.
 pub const MAX_JSON_DEPTH: usize = 16;
 
+/// Most members one JSON object of a body may have, known or not. Reports
+/// need seven at most; the rest is room for fields JDCs add. The bound keeps
+/// the check for repeated keys (a hash per member of each open object) small
+/// whatever the body.
+pub const MAX_OBJECT_MEMBERS: usize = 1_000;
+
 /// Largest nominal hash rate one miner may claim, in H/s: a billion times
 /// the whole Bitcoin network. Beyond it the number is garbage, and sums over
 /// a report's miners must stay finite.
@@ -67,3 +73,14 @@ pub const MAX_REPORTS_PAGE: usize = 1_000;
 
 /// Most summaries in one page of `GET /api/jdcs`: ten KV `list` calls.
 pub const MAX_SUMMARIES_PAGE: usize = 10_000;
+
+/// Largest page of a read, in bytes of JSON: a page ends before the item that
+/// would take it past this, and always holds at least one item. So a read
+/// costs the Worker a bounded amount of memory however large the reports it
+/// holds (a stored report is at most about [`MAX_BODY_BYTES`]), and a full
+/// read of any store is a chain of `Link`s to pages that all answer 200.
+pub const MAX_PAGE_BYTES: usize = 4 * 1024 * 1024;
+
+/// Longest `cursor` a paged read accepts, in bytes. The pool's own cursors
+/// (KV's, wrapped with a checksum) are a few hundred bytes at most.
+pub const MAX_CURSOR_LEN: usize = 2048;

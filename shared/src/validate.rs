@@ -1,19 +1,32 @@
 //! Untrusted JSON in, a [`Report`] out, or an error that names the field and
 //! says what is wrong with it.
 //!
-//! Two steps, so the JDC side can check a report it built with the same rules
-//! the pool applies: [`parse_report`] checks the JSON shape (presence and
-//! types) and then calls [`validate_report`], which checks the values.
+//! [`parse_report`] reads a body straight into a [`Report`] (`decode`), in
+//! one pass and without building a tree of the JSON, checking every value as
+//! it goes. [`validate_report`] applies the same value rules to a report
+//! built in code, so the JDC side checks what it sends with the rules the
+//! pool applies. Both use the rules below, and a body earns the same error
+//! whatever the order of its members:
+//!
+//! - nesting deeper than the limit is [`ReportError::Invalid`] (HTTP 422,
+//!   `body`), found before anything is parsed;
+//! - a body that is not strict JSON (see [`crate::json`]) is
+//!   [`ReportError::Malformed`] (HTTP 400), whatever else is wrong with it;
+//! - otherwise the first problem in this order is [`ReportError::Invalid`]
+//!   (HTTP 422): an object with too many members, then the shape (a missing
+//!   or mistyped `schemaVersion`, `miners`, `jdcUserIdentity`, `timestamp`,
+//!   then each miner's members in index order), then the values in the same
+//!   order.
+
+mod decode;
 
 use std::fmt;
 
 use chrono::DateTime;
-use serde_json::{Map, Value};
 
-use crate::json::{parse_strict, JsonError};
+use crate::identity::identity_problem;
 use crate::limits::{
-    MAX_FIELD_LEN, MAX_IDENTITY_LEN, MAX_JSON_DEPTH, MAX_MINERS, MAX_NOMINAL_HASH_RATE,
-    MAX_TIMESTAMP_LEN,
+    MAX_FIELD_LEN, MAX_IDENTITY_LEN, MAX_MINERS, MAX_NOMINAL_HASH_RATE, MAX_TIMESTAMP_LEN,
 };
 use crate::report::{Miner, Report, SCHEMA_VERSION};
 
@@ -41,6 +54,14 @@ impl ReportError {
             ReportError::Invalid { field, .. } => Some(field),
         }
     }
+
+    /// What is wrong, without the field's name.
+    pub fn problem(&self) -> &str {
+        match self {
+            ReportError::Malformed(why) => why,
+            ReportError::Invalid { problem, .. } => problem,
+        }
+    }
 }
 
 impl fmt::Display for ReportError {
@@ -54,18 +75,10 @@ impl fmt::Display for ReportError {
 
 impl std::error::Error for ReportError {}
 
-/// Parses and validates a report body: strict JSON ([`parse_strict`]), then
-/// the schema, then the values.
+/// Parses and validates a report body: strict JSON (see [`crate::json`]),
+/// the schema and every value, in one pass.
 pub fn parse_report(body: &[u8]) -> Result<Report, ReportError> {
-    let value = parse_strict(body, MAX_JSON_DEPTH).map_err(|e| match e {
-        JsonError::Syntax(why) => ReportError::Malformed(why),
-        JsonError::TooDeep { limit } => {
-            ReportError::invalid("body", format!("nests deeper than {limit} levels"))
-        }
-    })?;
-    let report = report_from_value(&value)?;
-    validate_report(&report)?;
-    Ok(report)
+    decode::report(body)
 }
 
 /// Checks every value of a report against the protocol's rules and this
@@ -74,21 +87,17 @@ pub fn validate_report(report: &Report) -> Result<(), ReportError> {
     if report.schema_version != SCHEMA_VERSION {
         return Err(ReportError::invalid(
             "schemaVersion",
-            format!(
-                "unsupported schemaVersion {} (this version understands {SCHEMA_VERSION})",
-                report.schema_version
-            ),
+            unsupported_version(report.schema_version),
         ));
     }
     validate_identity(&report.jdc_user_identity)?;
-    check_timestamp("timestamp", &report.timestamp)?;
+    if let Some(problem) = timestamp_problem(&report.timestamp) {
+        return Err(ReportError::invalid("timestamp", problem));
+    }
     if report.miners.len() > MAX_MINERS {
         return Err(ReportError::invalid(
             "miners",
-            format!(
-                "has {} entries; at most {MAX_MINERS} are accepted",
-                report.miners.len()
-            ),
+            too_many_miners(report.miners.len()),
         ));
     }
     for (i, miner) in report.miners.iter().enumerate() {
@@ -101,198 +110,104 @@ pub fn validate_report(report: &Report) -> Result<(), ReportError> {
 /// to: for a path that names one, or an identity a JDC is about to report as.
 /// The error blames `jdcUserIdentity`.
 pub fn validate_identity(identity: &str) -> Result<(), ReportError> {
-    const FIELD: &str = "jdcUserIdentity";
-    check_text(FIELD, identity, MAX_IDENTITY_LEN)?;
-    if identity.trim().is_empty() {
-        return Err(ReportError::invalid(FIELD, "must not be empty"));
+    match identity_text_problem(identity) {
+        Some(problem) => Err(ReportError::invalid("jdcUserIdentity", problem)),
+        None => Ok(()),
     }
-    if identity.chars().any(char::is_whitespace) {
-        return Err(ReportError::invalid(FIELD, "must not contain whitespace"));
-    }
-    Ok(())
 }
 
-fn validate_miner(i: usize, miner: &Miner) -> Result<(), ReportError> {
-    let field = |name: &str| format!("miners[{i}].{name}");
-    for (name, value) in [
+/// A miner's string members, in the order they are checked, with their
+/// values.
+fn miner_texts(miner: &Miner) -> [(&'static str, &str); 5] {
+    [
         ("vendor", &miner.vendor),
         ("hardwareVersion", &miner.hardware_version),
         ("firmware", &miner.firmware),
         ("deviceId", &miner.device_id),
         ("userIdentity", &miner.user_identity),
-    ] {
-        check_text(&field(name), value, MAX_FIELD_LEN)?;
+    ]
+}
+
+fn validate_miner(i: usize, miner: &Miner) -> Result<(), ReportError> {
+    let field = |name: &str| format!("miners[{i}].{name}");
+    for (name, value) in miner_texts(miner) {
+        if let Some(problem) = text_problem(value, MAX_FIELD_LEN) {
+            return Err(ReportError::invalid(field(name), problem));
+        }
     }
-    let rate = miner.nominal_hash_rate;
-    if !rate.is_finite() || rate < 0.0 {
-        return Err(ReportError::invalid(
-            field("nominalHashRate"),
-            format!("must be a finite number >= 0, got {rate}"),
-        ));
+    if let Some(problem) = hash_rate_problem(miner.nominal_hash_rate) {
+        return Err(ReportError::invalid(field("nominalHashRate"), problem));
     }
-    if rate > MAX_NOMINAL_HASH_RATE {
-        return Err(ReportError::invalid(
-            field("nominalHashRate"),
-            format!(
-                "{rate:e} H/s is more than the {MAX_NOMINAL_HASH_RATE:e} H/s any miner can claim"
-            ),
-        ));
+    if let Some(problem) = timestamp_problem(&miner.connected_at) {
+        return Err(ReportError::invalid(field("connectedAt"), problem));
     }
-    check_timestamp(&field("connectedAt"), &miner.connected_at)
+    Ok(())
+}
+
+fn unsupported_version(version: impl fmt::Display) -> String {
+    format!("unsupported schemaVersion {version} (this version understands {SCHEMA_VERSION})")
+}
+
+fn too_many_miners(count: usize) -> String {
+    format!("has {count} entries; at most {MAX_MINERS} are accepted")
+}
+
+fn too_long(len: usize, max: usize) -> String {
+    format!("is {len} bytes long; at most {max} are accepted")
 }
 
 /// Length in bytes and no control characters: these strings end up in KV
 /// keys, logs and other people's dashboards.
-fn check_text(field: &str, value: &str, max: usize) -> Result<(), ReportError> {
+fn text_problem(value: &str, max: usize) -> Option<String> {
     if value.len() > max {
-        return Err(ReportError::invalid(
-            field,
-            format!("is {} bytes long; at most {max} are accepted", value.len()),
-        ));
+        return Some(too_long(value.len(), max));
     }
     if value.chars().any(char::is_control) {
-        return Err(ReportError::invalid(
-            field,
-            "must not contain control characters",
-        ));
+        return Some("must not contain control characters".into());
     }
-    Ok(())
+    None
 }
 
-fn check_timestamp(field: &str, value: &str) -> Result<(), ReportError> {
-    check_text(field, value, MAX_TIMESTAMP_LEN)?;
-    let not_rfc3339 = |why: String| {
-        ReportError::invalid(
-            field,
-            format!("{value:?} is not an RFC 3339 timestamp like 2026-02-15T12:00:00Z ({why})"),
-        )
+/// A `jdcUserIdentity`'s problem: a string's rules, then an identity's
+/// ([`identity_problem`]).
+fn identity_text_problem(identity: &str) -> Option<String> {
+    text_problem(identity, MAX_IDENTITY_LEN).or_else(|| identity_problem(identity))
+}
+
+fn timestamp_problem(value: &str) -> Option<String> {
+    if let Some(problem) = text_problem(value, MAX_TIMESTAMP_LEN) {
+        return Some(problem);
+    }
+    let not_rfc3339 = |why: &dyn fmt::Display| {
+        format!("{value:?} is not an RFC 3339 timestamp like 2026-02-15T12:00:00Z ({why})")
     };
-    DateTime::parse_from_rfc3339(value).map_err(|e| not_rfc3339(e.to_string()))?;
+    if let Err(e) = DateTime::parse_from_rfc3339(value) {
+        return Some(not_rfc3339(&e));
+    }
     // chrono also takes a space for the `T`, which RFC 3339's grammar (and
     // JSON Schema's date-time) does not.
     if !matches!(value.as_bytes().get(10), Some(b'T' | b't')) {
-        return Err(not_rfc3339("date and time must be separated by T".into()));
+        return Some(not_rfc3339(&"date and time must be separated by T"));
     }
-    Ok(())
+    None
 }
 
-/// Reads the typed report out of JSON, naming the first field that is
-/// missing or of the wrong type. Unknown fields are ignored, so JDCs that add
-/// fields in a compatible way keep working.
-fn report_from_value(value: &Value) -> Result<Report, ReportError> {
-    let obj = as_object(value, "body")?;
-    let schema_version = match obj.get("schemaVersion") {
-        None => return Err(missing("schemaVersion")),
-        Some(v) => v.as_u64().ok_or_else(|| {
-            ReportError::invalid(
-                "schemaVersion",
-                format!("expected the integer {SCHEMA_VERSION}, got {}", describe(v)),
-            )
-        })?,
-    };
-    // Refuse an unknown version before reading the rest: its fields may mean
-    // something else.
-    if schema_version != SCHEMA_VERSION {
-        return Err(ReportError::invalid(
-            "schemaVersion",
-            format!(
-                "unsupported schemaVersion {schema_version} (this version understands {SCHEMA_VERSION})"
-            ),
+fn hash_rate_problem(rate: f64) -> Option<String> {
+    if !rate.is_finite() || rate < 0.0 {
+        return Some(format!("must be a finite number >= 0, got {rate}"));
+    }
+    if rate > MAX_NOMINAL_HASH_RATE {
+        return Some(format!(
+            "{rate:e} H/s is more than the {MAX_NOMINAL_HASH_RATE:e} H/s any miner can claim"
         ));
     }
-    let miners = match obj.get("miners") {
-        None => return Err(missing("miners")),
-        Some(Value::Array(items)) => items,
-        Some(other) => {
-            return Err(ReportError::invalid(
-                "miners",
-                format!("expected an array, got {}", describe(other)),
-            ))
-        }
-    };
-    if miners.len() > MAX_MINERS {
-        // Checked before the entries are read, so a huge array costs nothing.
-        return Err(ReportError::invalid(
-            "miners",
-            format!(
-                "has {} entries; at most {MAX_MINERS} are accepted",
-                miners.len()
-            ),
-        ));
-    }
-    Ok(Report {
-        schema_version,
-        jdc_user_identity: string(obj, "jdcUserIdentity", "jdcUserIdentity")?,
-        timestamp: string(obj, "timestamp", "timestamp")?,
-        miners: miners
-            .iter()
-            .enumerate()
-            .map(|(i, m)| miner_from_value(i, m))
-            .collect::<Result<_, _>>()?,
-    })
-}
-
-fn miner_from_value(i: usize, value: &Value) -> Result<Miner, ReportError> {
-    let path = |name: &str| format!("miners[{i}].{name}");
-    let obj = as_object(value, &format!("miners[{i}]"))?;
-    let nominal_hash_rate = match obj.get("nominalHashRate") {
-        None => return Err(missing(&path("nominalHashRate"))),
-        Some(v) => v.as_f64().ok_or_else(|| {
-            ReportError::invalid(
-                path("nominalHashRate"),
-                format!("expected a number, got {}", describe(v)),
-            )
-        })?,
-    };
-    Ok(Miner {
-        vendor: string(obj, "vendor", &path("vendor"))?,
-        hardware_version: string(obj, "hardwareVersion", &path("hardwareVersion"))?,
-        firmware: string(obj, "firmware", &path("firmware"))?,
-        device_id: string(obj, "deviceId", &path("deviceId"))?,
-        nominal_hash_rate,
-        user_identity: string(obj, "userIdentity", &path("userIdentity"))?,
-        connected_at: string(obj, "connectedAt", &path("connectedAt"))?,
-    })
-}
-
-fn as_object<'a>(value: &'a Value, path: &str) -> Result<&'a Map<String, Value>, ReportError> {
-    value.as_object().ok_or_else(|| {
-        ReportError::invalid(path, format!("expected an object, got {}", describe(value)))
-    })
-}
-
-fn string(obj: &Map<String, Value>, key: &str, path: &str) -> Result<String, ReportError> {
-    match obj.get(key) {
-        None => Err(missing(path)),
-        Some(Value::String(s)) => Ok(s.clone()),
-        Some(other) => Err(ReportError::invalid(
-            path,
-            format!("expected a string, got {}", describe(other)),
-        )),
-    }
-}
-
-fn missing(path: &str) -> ReportError {
-    ReportError::invalid(path, "is required")
-}
-
-/// A short description of a JSON value for error messages, never echoing a
-/// large input back.
-fn describe(value: &Value) -> String {
-    match value {
-        Value::Null => "null".into(),
-        Value::Bool(b) => b.to_string(),
-        Value::Number(n) => format!("the number {n}"),
-        Value::String(_) => "a string".into(),
-        Value::Array(_) => "an array".into(),
-        Value::Object(_) => "an object".into(),
-    }
+    None
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use serde_json::json;
+    use serde_json::{json, Value};
 
     fn valid() -> Value {
         json!({
@@ -441,6 +356,31 @@ mod tests {
                 "at most 256",
             ),
             (
+                |v| v["jdcUserIdentity"] = json!(".rig1"),
+                "jdcUserIdentity",
+                "has no address",
+            ),
+            (
+                |v| v["jdcUserIdentity"] = json!("."),
+                "jdcUserIdentity",
+                "has no address",
+            ),
+            (
+                |v| v["jdcUserIdentity"] = json!("bc1qexample.jdc1\u{200b}"),
+                "jdcUserIdentity",
+                "U+200B",
+            ),
+            (
+                |v| v["jdcUserIdentity"] = json!("\u{202e}1cdj.elpmaxeq1cb"),
+                "jdcUserIdentity",
+                "U+202E",
+            ),
+            (
+                |v| v["jdcUserIdentity"] = json!("bc1qexample\u{2029}jdc1"),
+                "jdcUserIdentity",
+                "whitespace",
+            ),
+            (
                 |v| v["timestamp"] = json!("yesterday"),
                 "timestamp",
                 "RFC 3339",
@@ -513,6 +453,59 @@ mod tests {
         for (edit, field, problem) in cases {
             rejects(edit, field, problem);
         }
+    }
+
+    #[test]
+    fn unknown_members_are_strict_json_too() {
+        // A repeated key inside an unknown member is malformed, as anywhere.
+        let mut v = valid();
+        v["extra"] = json!([{"a": 1}]);
+        let body = v.to_string().replace(r#"{"a":1}"#, r#"{"a":1,"a":2}"#);
+        match parse_report(body.as_bytes()) {
+            Err(ReportError::Malformed(why)) => assert!(why.contains("duplicate key"), "{why}"),
+            other => panic!("{other:?}"),
+        }
+        // An object with more members than the limit is refused, known or not.
+        let members: serde_json::Map<String, Value> = (0..=crate::limits::MAX_OBJECT_MEMBERS)
+            .map(|k| (format!("k{k}"), json!(k)))
+            .collect();
+        let mut v = valid();
+        v["extra"] = json!([Value::Object(members.clone())]);
+        assert_eq!(parse(&v).unwrap_err().field(), Some("body"));
+        let mut v = valid();
+        v["miners"][0]["extra"] = Value::Object(members);
+        assert_eq!(parse(&v).unwrap_err().field(), Some("body"));
+    }
+
+    #[test]
+    fn the_first_problem_by_rule_wins_whatever_the_member_order() {
+        // A bad version is reported even when it comes last and a miner
+        // before it is broken too.
+        let body =
+            r#"{"miners":[{"vendor":1}],"jdcUserIdentity":"","timestamp":"x","schemaVersion":2}"#;
+        assert_eq!(
+            parse_report(body.as_bytes()).unwrap_err().field(),
+            Some("schemaVersion")
+        );
+        // A missing member (shape) outranks a bad value that comes first.
+        let body = r#"{"schemaVersion":1,"jdcUserIdentity":".x","miners":[]}"#;
+        assert_eq!(
+            parse_report(body.as_bytes()).unwrap_err().field(),
+            Some("timestamp")
+        );
+        // A syntax error anywhere outranks everything.
+        let body = r#"{"schemaVersion":2,"miners":[],"x":tru}"#;
+        assert!(matches!(
+            parse_report(body.as_bytes()),
+            Err(ReportError::Malformed(_))
+        ));
+        // Among miners, the first by index; within one, the hash rate's
+        // shape before the strings'.
+        let body = r#"{"schemaVersion":1,"jdcUserIdentity":"a","timestamp":"2026-02-15T12:00:00Z","miners":[{"vendor":"","hardwareVersion":"","firmware":"","deviceId":"","nominalHashRate":1,"userIdentity":"","connectedAt":"2026-02-15T12:00:00Z"},{"vendor":7}]}"#;
+        assert_eq!(
+            parse_report(body.as_bytes()).unwrap_err().field(),
+            Some("miners[1].nominalHashRate")
+        );
     }
 
     #[test]

@@ -1,9 +1,11 @@
-//! Property tests of validation: no input makes it panic, and whatever it
-//! accepts survives a round trip through JSON unchanged.
+//! Property tests of validation: no input makes it panic, whatever it
+//! accepts survives a round trip through JSON unchanged, the body parser and
+//! `validate_report` give the same answer, and the order of a body's members
+//! never changes the answer.
 
 use dmr_shared::{parse_report, validate_report, Miner, Report};
 use proptest::prelude::*;
-use serde_json::Value;
+use serde_json::{json, Value};
 
 /// Strings that mix ordinary text with what breaks naive code: control
 /// characters, markup, quotes, multi-byte characters, long runs.
@@ -114,8 +116,123 @@ fn json() -> impl Strategy<Value = Value> {
     })
 }
 
+/// A report as JSON where any member may be missing, mistyped or odd, at
+/// the top and in each miner: what the shape checks are about.
+fn report_like() -> impl Strategy<Value = Value> {
+    fn member(valid: Value) -> impl Strategy<Value = Option<Value>> {
+        prop_oneof![
+            6 => Just(Some(valid)),
+            1 => Just(None),
+            2 => json().prop_map(Some),
+            1 => text().prop_map(|t| Some(Value::String(t))),
+        ]
+    }
+    let miner = (
+        member(json!("bitaxe")),
+        member(json!("BM1370")),
+        member(json!("")),
+        member(json!("")),
+        member(json!(1e12)),
+        member(json!("bc1q.w")),
+        member(json!("2026-02-15T11:30:00Z")),
+        prop::option::of(json()),
+    )
+        .prop_map(|(vendor, hw, fw, dev, rate, worker, at, extra)| {
+            let mut m = serde_json::Map::new();
+            for (key, value) in [
+                ("vendor", vendor),
+                ("hardwareVersion", hw),
+                ("firmware", fw),
+                ("deviceId", dev),
+                ("nominalHashRate", rate),
+                ("userIdentity", worker),
+                ("connectedAt", at),
+                ("extra", extra),
+            ] {
+                if let Some(value) = value {
+                    m.insert(key.into(), value);
+                }
+            }
+            Value::Object(m)
+        });
+    let miners = prop_oneof![
+        5 => prop::collection::vec(miner, 0..5).prop_map(Value::Array),
+        1 => json(),
+    ];
+    (
+        member(json!(1)),
+        member(json!("bc1qprop.rig")),
+        member(json!("2026-02-15T12:00:00Z")),
+        miners.prop_map(Some),
+        any::<bool>(),
+        prop::option::of(json()),
+    )
+        .prop_map(
+            |(version, identity, timestamp, miners, drop_miners, extra)| {
+                let mut m = serde_json::Map::new();
+                let miners = if drop_miners { None } else { miners };
+                for (key, value) in [
+                    ("schemaVersion", version),
+                    ("jdcUserIdentity", identity),
+                    ("timestamp", timestamp),
+                    ("miners", miners),
+                    ("extra", extra),
+                ] {
+                    if let Some(value) = value {
+                        m.insert(key.into(), value);
+                    }
+                }
+                Value::Object(m)
+            },
+        )
+}
+
+/// `value` as JSON text with every object's members in reverse order
+/// (`serde_json` writes them sorted).
+fn reversed(value: &Value) -> String {
+    match value {
+        Value::Object(map) => {
+            let members: Vec<String> = map
+                .iter()
+                .rev()
+                .map(|(k, v)| format!("{}:{}", Value::String(k.clone()), reversed(v)))
+                .collect();
+            format!("{{{}}}", members.join(","))
+        }
+        Value::Array(items) => {
+            let items: Vec<String> = items.iter().map(reversed).collect();
+            format!("[{}]", items.join(","))
+        }
+        other => other.to_string(),
+    }
+}
+
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(2000))]
+
+    #[test]
+    fn the_order_of_members_never_changes_the_answer(value in prop_oneof![report_like(), json()]) {
+        let sorted = parse_report(value.to_string().as_bytes());
+        let reversed = parse_report(reversed(&value).as_bytes());
+        prop_assert_eq!(sorted, reversed, "{}", value);
+    }
+
+    #[test]
+    fn the_parser_and_validate_report_agree(mut report in report()) {
+        // NaN and infinities have no JSON form (serde_json writes null): a
+        // negative rate stands for them.
+        for miner in &mut report.miners {
+            if !miner.nominal_hash_rate.is_finite() {
+                miner.nominal_hash_rate = -1.0;
+            }
+        }
+        let body = serde_json::to_vec(&report).unwrap();
+        match (parse_report(&body), validate_report(&report)) {
+            (Ok(parsed), Ok(())) => prop_assert_eq!(parsed, report),
+            (Err(parsed), Err(validated)) => prop_assert_eq!(parsed, validated),
+            (parsed, validated) => prop_assert!(false, "parse {:?}, validate {:?}", parsed, validated),
+        }
+    }
 
     #[test]
     fn arbitrary_bytes_never_panic(body in prop::collection::vec(any::<u8>(), 0..512)) {

@@ -9,9 +9,13 @@
 //! The Worker and the inspector must have been built first
 //! (`bash scripts/build.sh`; `npm test` does it).
 //!
-//! [`load`] drives many concurrent reporters against a running Worker.
+//! [`load`] drives many concurrent reporters against a running Worker;
+//! [`bodies`] builds report bodies at the limits; [`memory`] measures the
+//! Worker's wasm memory after the worst of them.
 
+pub mod bodies;
 pub mod load;
+pub mod memory;
 
 use std::fs::File;
 use std::io::Read;

@@ -1,8 +1,9 @@
 //! Optional bearer tokens: reads with INSPECTOR_TOKEN, reports with
-//! REPORT_TOKEN or a per-address token from REPORT_TOKENS. Without them both
-//! endpoints are open.
+//! REPORT_TOKEN or the tokens REPORT_TOKENS lists for an address (a listed
+//! identity or address protects every identity of the address). Without
+//! them both endpoints are open; a secret set but blank fails closed.
 
-use dmr_shared::api::{OPENAPI_PATH, REPORTS_PATH};
+use dmr_shared::api::{report_path, JDCS_PATH, OPENAPI_PATH, REPORTS_PATH};
 use dmr_tests::{insert_clients, miner, report, ClientRow, Options, Worker};
 use serde_json::json;
 
@@ -74,41 +75,89 @@ fn an_inspector_token_protects_reads_only() {
     assert_eq!(worker.request("GET", OPENAPI_PATH, None).status, 200);
 }
 
+/// What the table and KV hold: every row's agent, and the stored identities.
+fn state(worker: &Worker) -> (Vec<serde_json::Value>, Vec<serde_json::Value>) {
+    let rows = worker.d1("SELECT sessionId, userAgent, updatedAt FROM clients ORDER BY sessionId");
+    (rows, worker.kv_keys())
+}
+
 #[test]
-fn report_tokens_protect_writes_and_a_refused_report_changes_nothing() {
-    let tokens = json!({ B: "b-only", format!("{A}.special"): "special-only" }).to_string();
+fn a_listed_identity_or_address_protects_every_identity_of_its_address() {
+    let tokens = json!({
+        format!("{A}.rig1"): "a-rig1",
+        B: "b-only",
+    })
+    .to_string();
     let worker = start(&[
         ("REPORT_TOKEN", "shared-s3cret"),
         ("REPORT_TOKENS", &tokens),
     ]);
+    let untouched = state(&worker);
 
-    // No token or a wrong one: 401, nothing stored or renamed.
-    assert_eq!(post_with(&worker, A, None), 401);
-    assert_eq!(post_with(&worker, A, Some("wrong")), 401);
-    // B has its own token: the shared one is not enough, and B's token does
-    // not open A.
+    // Every identity of A and B, with every token but the right ones: each
+    // would rename the address's rows, so each is refused, and nothing
+    // changes in D1 or KV.
+    let identities = [
+        A.to_owned(),
+        format!("{A}."),
+        format!("{A}.rig1"),
+        format!("{A}.rig2"),
+        format!("{A}.rig1.x"),
+        format!("{A}.RIG1"),
+        B.to_owned(),
+        format!("{B}.rig1"),
+    ];
+    let mut refused = 0;
+    for identity in &identities {
+        // A's one listed token covers A.rig1 (its own) and every other
+        // identity of A; B's covers B's.
+        let right = if identity.starts_with(A) {
+            "a-rig1"
+        } else {
+            "b-only"
+        };
+        for token in [
+            None,
+            Some("shared-s3cret"),
+            Some("wrong"),
+            Some("a-rig1"),
+            Some("b-only"),
+            Some(""),
+        ] {
+            if token == Some(right) {
+                continue;
+            }
+            assert_eq!(
+                post_with(&worker, identity, token),
+                401,
+                "{identity} with {token:?}"
+            );
+            refused += 1;
+        }
+    }
+    assert_eq!(refused, 40);
     assert_eq!(
-        post_with(&worker, &format!("{B}.rig"), Some("shared-s3cret")),
-        401
+        state(&worker),
+        untouched,
+        "a refused report changed D1 or KV"
     );
-    assert_eq!(post_with(&worker, A, Some("b-only")), 401);
-    assert!(worker.get_reports().is_empty());
-    let agents = worker.d1("SELECT DISTINCT userAgent FROM clients");
-    assert_eq!(agents, [json!({"userAgent": "jd-client/sv2"})]);
 
-    // A token listed for one identity is that identity's alone.
+    // With one of the address's tokens, any identity of it reports.
     assert_eq!(
-        post_with(&worker, &format!("{A}.special"), Some("shared-s3cret")),
-        401
-    );
-    assert_eq!(
-        post_with(&worker, &format!("{A}.special"), Some("special-only")),
+        post_with(&worker, &format!("{A}.rig2"), Some("a-rig1")),
         200
     );
-    worker.d1("UPDATE clients SET userAgent = 'jd-client/sv2'");
-
-    assert_eq!(post_with(&worker, A, Some("shared-s3cret")), 200);
-    assert_eq!(post_with(&worker, &format!("{B}.rig"), Some("b-only")), 200);
+    assert_eq!(
+        post_with(&worker, &format!("{B}.rig7"), Some("b-only")),
+        200
+    );
+    // An address nobody listed takes the shared token.
+    const C: &str = "bc1qauth000000000000000000000000000000000c";
+    assert_eq!(post_with(&worker, C, None), 401);
+    assert_eq!(
+        post_with(&worker, &format!("{C}.rig1"), Some("shared-s3cret")),
+        200
+    );
     let agents = worker.d1("SELECT sessionId, userAgent FROM clients ORDER BY sessionId");
     assert_eq!(
         agents,
@@ -117,6 +166,102 @@ fn report_tokens_protect_writes_and_a_refused_report_changes_nothing() {
             json!({"sessionId": "b1", "userAgent": "bitaxe/sv2"})
         ]
     );
+    assert_eq!(worker.kv_keys().len(), 3);
+}
+
+#[test]
+fn a_listed_identity_needs_its_own_token() {
+    let tokens = json!({ A: "a-only", format!("{A}.special"): "special-only" }).to_string();
+    let worker = start(&[
+        ("REPORT_TOKEN", "shared-s3cret"),
+        ("REPORT_TOKENS", &tokens),
+    ]);
+    let special = format!("{A}.special");
+    for token in [None, Some("shared-s3cret"), Some("a-only")] {
+        assert_eq!(post_with(&worker, &special, token), 401, "{token:?}");
+    }
+    for token in [None, Some("shared-s3cret"), Some("special-only")] {
+        assert_eq!(post_with(&worker, A, token), 401, "{token:?}");
+    }
+    assert!(worker.kv_keys().is_empty());
+    assert_eq!(post_with(&worker, &special, Some("special-only")), 200);
+    assert_eq!(post_with(&worker, A, Some("a-only")), 200);
+    // Another identity of A takes any of A's tokens.
+    assert_eq!(
+        post_with(&worker, &format!("{A}.rig3"), Some("special-only")),
+        200
+    );
+}
+
+/// A blank or unusable secret: every endpoint answers 500 problem+json and
+/// logs why; nothing is served, stored or renamed.
+#[test]
+fn a_blank_secret_fails_closed() {
+    let cases: &[(&str, &str, &str)] = &[
+        ("INSPECTOR_TOKEN", "   ", "INSPECTOR_TOKEN is set but blank"),
+        (
+            "INSPECTOR_TOKEN",
+            "\u{200b}\u{feff}",
+            "INSPECTOR_TOKEN is set but blank",
+        ),
+        ("REPORT_TOKEN", "\t", "REPORT_TOKEN is set but blank"),
+        (
+            "REPORT_TOKEN",
+            "\u{a0}\u{3000}",
+            "REPORT_TOKEN is set but blank",
+        ),
+        ("REPORT_TOKENS", " ", "REPORT_TOKENS is set but blank"),
+        (
+            "REPORT_TOKENS",
+            r#"{"bc1qauth000000000000000000000000000000000a": " "}"#,
+            "is set but blank",
+        ),
+        (
+            "REPORT_TOKENS",
+            r#"{" bc1qauth000000000000000000000000000000000a": "t"}"#,
+            "whitespace",
+        ),
+        ("REPORT_TOKENS", r#"{".rig1": "t"}"#, "no address"),
+        ("REPORT_TOKENS", r#"{"a": "t", "a": "u"}"#, "duplicate key"),
+    ];
+    for (name, value, logged) in cases {
+        let worker = start(&[(name, value)]);
+        let one = report_path(A);
+        for (method, path) in [
+            ("POST", REPORTS_PATH),
+            ("GET", REPORTS_PATH),
+            ("GET", JDCS_PATH),
+            ("GET", one.as_str()),
+            ("GET", OPENAPI_PATH),
+        ] {
+            let body = report(A, vec![miner("bitaxe", 1e12, "w")]).to_string();
+            let reply = worker.request_with(
+                method,
+                path,
+                &[("Content-Type", "application/json")],
+                (method == "POST").then_some(body.as_bytes()),
+            );
+            assert_eq!(
+                reply.status, 500,
+                "{name}={value:?}: {method} {path}: {}",
+                reply.body
+            );
+            assert_eq!(reply.content_type, "application/problem+json");
+            assert!(
+                !reply.body.contains(logged),
+                "the cause is logged, not sent"
+            );
+        }
+        let log = worker.log_containing("internal_error");
+        assert!(log.contains(logged), "{name}={value:?}:\n{log}");
+        assert!(worker.kv_keys().is_empty(), "{name}={value:?}");
+        let agents = worker.d1("SELECT DISTINCT userAgent FROM clients");
+        assert_eq!(
+            agents,
+            [json!({"userAgent": "jd-client/sv2"})],
+            "{name}={value:?}"
+        );
+    }
 }
 
 #[test]

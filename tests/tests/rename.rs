@@ -206,3 +206,130 @@ fn markup_in_a_vendor_never_reaches_the_database() {
         pairs(&[("s1", "img srcx onerroralert(1)Bitaxe/sv2")])
     );
 }
+
+/// The `report` log line of `identity`'s latest report, waiting for it.
+fn last_report_line(worker: &Worker, identity: &str, nth: usize) -> Value {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    loop {
+        let lines: Vec<Value> = worker
+            .log_text()
+            .lines()
+            .filter(|l| l.starts_with("{\""))
+            .filter_map(|l| serde_json::from_str::<Value>(l).ok())
+            .filter(|v| v["event"] == "report" && v["identity"] == identity)
+            .collect();
+        if let Some(line) = lines.get(nth) {
+            return line.clone();
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "no report line {nth} for {identity}:\n{}",
+            worker.log_text()
+        );
+        std::thread::sleep(std::time::Duration::from_millis(200));
+    }
+}
+
+/// Every row with its agent and when it was last written.
+fn agents_and_times(worker: &Worker) -> Vec<Value> {
+    worker.d1("SELECT sessionId, userAgent, updatedAt FROM clients ORDER BY sessionId")
+}
+
+#[test]
+fn a_vendor_naming_the_jdc_or_made_of_punctuation_renames_nothing() {
+    let worker = Worker::start_with(Options {
+        seed_sql: Some(insert_clients(&[ClientRow::live(
+            JDC,
+            "s1",
+            "jd-client/sv2",
+        )])),
+        without_bindings: vec!["IP_RATE_LIMITER", "IDENTITY_RATE_LIMITER"],
+        ..Options::default()
+    });
+    let before = agents_and_times(&worker);
+    let vendors = [
+        // The JDC's own name, in any spelling: it would rename the rows to
+        // the name they already have.
+        "jd-client",
+        "JD-Client",
+        "jd_client",
+        "JD Client",
+        "jdclient",
+        "jd-client/sv2",
+        "jd_client_sv2",
+        " jd-client. ",
+        // Nothing but punctuation: no name at all.
+        ".",
+        "-",
+        "()",
+        "+",
+        "++",
+        "._-+()",
+        "<>/",
+        "...",
+        "(+)",
+    ];
+    for (n, vendor) in vendors.iter().enumerate() {
+        let identity = format!("{JDC}.v{n}");
+        let reply = worker.post_report(&report(
+            &identity,
+            vec![miner(vendor, 1e12, "w"), miner(vendor, 1e12, "x")],
+        ));
+        assert_eq!(reply.status, 200, "{vendor:?}: {}", reply.body);
+        let body = reply.json();
+        assert_eq!(body["userAgent"], Value::Null, "{vendor:?}");
+        assert_eq!(body["renamed"], 0, "{vendor:?}");
+        let line = last_report_line(&worker, &identity, 0);
+        assert_eq!(line["rowsWritten"], 0, "{vendor:?}: {line}");
+    }
+    assert_eq!(agents_and_times(&worker), before, "a row was rewritten");
+
+    // They do not outvote a device either.
+    let reply = worker.post_report(&report(
+        JDC,
+        vec![
+            miner("jd-client", 1e12, "a"),
+            miner("jd-client", 1e12, "b"),
+            miner("...", 1e12, "c"),
+            miner(".bitaxe.", 1e12, "d"),
+        ],
+    ));
+    assert_eq!(reply.json()["userAgent"], "bitaxe/sv2");
+    assert_eq!(user_agents(&worker), pairs(&[("s1", "bitaxe/sv2")]));
+}
+
+#[test]
+fn an_unchanged_report_writes_no_row() {
+    let worker = Worker::start_with(Options {
+        seed_sql: Some(insert_clients(&[
+            ClientRow::live(JDC, "s1", "jd-client/sv2"),
+            ClientRow::live(JDC, "s2", "jd-client/sv2"),
+            ClientRow::live(JDC, "s3", "bitaxe/sv2"),
+        ])),
+        without_bindings: vec!["IP_RATE_LIMITER", "IDENTITY_RATE_LIMITER"],
+        ..Options::default()
+    });
+    let first = report(JDC, vec![miner("bitaxe", 1e12, "w1")]);
+    let reply = worker.post_report(&first).json();
+    assert_eq!(reply["renamed"], 2);
+    let line = last_report_line(&worker, JDC, 0);
+    assert!(line["rowsWritten"].as_u64().unwrap() >= 2, "{line}");
+    let renamed = agents_and_times(&worker);
+    assert!(
+        renamed.iter().all(|r| r["userAgent"] == "bitaxe/sv2"),
+        "{renamed:?}"
+    );
+
+    // The same report again, and again with a new timestamp: no row is
+    // written, updatedAt stays as the rename left it.
+    for n in 1..=3 {
+        std::thread::sleep(std::time::Duration::from_millis(20));
+        let again = report(JDC, vec![miner("bitaxe", 1e12, "w1")]);
+        let reply = worker.post_report(&again).json();
+        assert_eq!(reply["renamed"], 0, "{reply}");
+        let line = last_report_line(&worker, JDC, n);
+        assert_eq!(line["rowsWritten"], 0, "report {n}: {line}");
+        assert_eq!(line["renamed"], 0, "report {n}: {line}");
+    }
+    assert_eq!(agents_and_times(&worker), renamed);
+}

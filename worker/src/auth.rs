@@ -1,6 +1,12 @@
 //! Bearer tokens for reads (`INSPECTOR_TOKEN`) and reports (`REPORT_TOKEN`,
 //! `REPORT_TOKENS`). Each is optional: without it the endpoint is open, as
 //! existing JDCs and pools expect.
+//!
+//! Who may report for an identity: every identity of an address renames the
+//! same client rows (those of the address), so tokens protect addresses as
+//! a whole. When `REPORT_TOKENS` lists the address or any identity of it, a
+//! report from any identity of that address needs one of those tokens, and
+//! the shared `REPORT_TOKEN` is not enough; a listed identity needs its own.
 
 use dmr_shared::address_of;
 use subtle::ConstantTimeEq;
@@ -24,13 +30,14 @@ fn matches(given: &str, expected: &str) -> bool {
     given.as_bytes().ct_eq(expected.as_bytes()).into()
 }
 
-/// Checks that `req` carries `expected`, when a token is required.
-fn require(req: &Request, expected: Option<&str>, realm: &'static str) -> Result<(), ApiError> {
-    let Some(expected) = expected else {
+/// Checks that `req` carries one of `accepted`, when any is required. Every
+/// candidate is compared, so the time does not tell which one came close.
+fn require(req: &Request, accepted: &[&str], realm: &'static str) -> Result<(), ApiError> {
+    if accepted.is_empty() {
         return Ok(());
-    };
+    }
     match bearer(req) {
-        Some(given) if matches(&given, expected) => Ok(()),
+        Some(given) if accepted.iter().fold(false, |ok, t| ok | matches(&given, t)) => Ok(()),
         given => Err(ApiError::Unauthorized {
             realm,
             detail: if given.is_some() {
@@ -44,24 +51,38 @@ fn require(req: &Request, expected: Option<&str>, realm: &'static str) -> Result
 
 /// Reads need the inspector token when one is set.
 pub fn require_reader(req: &Request, config: &Config) -> Result<(), ApiError> {
-    require(req, config.inspector_token.as_deref(), "reports")
+    let token = config.inspector_token.as_deref();
+    require(req, token.as_slice(), "reports")
 }
 
-/// A report from `identity` needs the token listed for that identity, else
-/// the one listed for its address (every worker of a payout address), else
-/// the shared report token when one is set.
-pub fn require_reporter(req: &Request, config: &Config, identity: &str) -> Result<(), ApiError> {
-    let expected = config
+/// The tokens a report from `identity` may carry; empty when it needs none.
+/// See the module docs for the rule.
+pub fn reporter_tokens<'a>(config: &'a Config, identity: &str) -> Vec<&'a str> {
+    if let Some(own) = config.report_tokens.get(identity) {
+        return vec![own];
+    }
+    let address = address_of(identity);
+    let of_address: Vec<&str> = config
         .report_tokens
-        .get(identity)
-        .or_else(|| config.report_tokens.get(address_of(identity)))
-        .or(config.report_token.as_ref());
-    require(req, expected.map(String::as_str), "downstream-report")
+        .iter()
+        .filter(|(listed, _)| address_of(listed) == address)
+        .map(|(_, token)| token.as_str())
+        .collect();
+    if of_address.is_empty() {
+        config.report_token.as_deref().into_iter().collect()
+    } else {
+        of_address
+    }
+}
+
+/// Checks the report token of a report from `identity`.
+pub fn require_reporter(req: &Request, config: &Config, identity: &str) -> Result<(), ApiError> {
+    require(req, &reporter_tokens(config, identity), "downstream-report")
 }
 
 #[cfg(test)]
 mod tests {
-    use super::matches;
+    use super::*;
 
     #[test]
     fn tokens_match_only_exactly() {
@@ -69,5 +90,48 @@ mod tests {
         for other in ["s3cre", "s3cret ", "S3cret", "", "s3cret\0"] {
             assert!(!matches(other, "s3cret"), "{other:?}");
         }
+    }
+
+    #[test]
+    fn a_listed_identity_or_address_protects_the_whole_address() {
+        let config = Config {
+            report_token: Some("shared".into()),
+            report_tokens: [
+                ("bc1qa.rig1", "a-rig1"),
+                ("bc1qb", "b"),
+                ("bc1qc", "c"),
+                ("bc1qc.special", "c-special"),
+            ]
+            .into_iter()
+            .map(|(k, v)| (k.to_owned(), v.to_owned()))
+            .collect(),
+            ..Config::default()
+        };
+        let mut cases: Vec<(&str, Vec<&str>)> = vec![
+            // A listed identity or address: its own token only.
+            ("bc1qa.rig1", vec!["a-rig1"]),
+            ("bc1qc.special", vec!["c-special"]),
+            ("bc1qb", vec!["b"]),
+            ("bc1qc", vec!["c"]),
+            // Other identities of an address with listed tokens, and the
+            // address itself: one of that address's tokens, never the shared.
+            ("bc1qa", vec!["a-rig1"]),
+            ("bc1qa.rig2", vec!["a-rig1"]),
+            ("bc1qa.", vec!["a-rig1"]),
+            ("bc1qb.rig9", vec!["b"]),
+            ("bc1qc.other", vec!["c", "c-special"]),
+            // Addresses nobody listed: the shared token.
+            ("bc1qd", vec!["shared"]),
+            ("bc1qd.rig1", vec!["shared"]),
+            ("bc1qab.rig1", vec!["shared"]),
+        ];
+        for (identity, want) in &mut cases {
+            let mut got = reporter_tokens(&config, identity);
+            got.sort();
+            want.sort();
+            assert_eq!(&got, want, "{identity}");
+        }
+        let open = Config::default();
+        assert!(reporter_tokens(&open, "bc1qa.rig1").is_empty());
     }
 }

@@ -15,11 +15,10 @@ use worker::{console_error, Response, Result};
 pub enum ApiError {
     /// The body is not JSON, or not a valid report.
     BadReport(ReportError),
-    /// A query parameter is out of range or not understood.
-    BadQuery {
-        field: &'static str,
-        problem: String,
-    },
+    /// A query parameter is out of range, repeated or not understood.
+    BadQuery { field: String, problem: String },
+    /// The identity in a path is one no report could have.
+    BadIdentity { problem: String },
     /// The body is larger than the Worker accepts.
     PayloadTooLarge { limit: usize },
     /// The body is not declared as JSON.
@@ -56,7 +55,7 @@ impl ApiError {
         match self {
             ApiError::BadReport(ReportError::Malformed(_)) => 400,
             ApiError::BadReport(ReportError::Invalid { .. }) => 422,
-            ApiError::BadQuery { .. } => 400,
+            ApiError::BadQuery { .. } | ApiError::BadIdentity { .. } => 400,
             ApiError::PayloadTooLarge { .. } => 413,
             ApiError::UnsupportedMediaType { .. } => 415,
             ApiError::Unauthorized { .. } => 401,
@@ -73,6 +72,7 @@ impl ApiError {
             ApiError::BadReport(ReportError::Malformed(_)) => "Malformed JSON",
             ApiError::BadReport(ReportError::Invalid { .. }) => "Invalid report",
             ApiError::BadQuery { .. } => "Bad query",
+            ApiError::BadIdentity { .. } => "Invalid identity",
             ApiError::PayloadTooLarge { .. } => "Payload too large",
             ApiError::UnsupportedMediaType { .. } => "Unsupported media type",
             ApiError::Unauthorized { .. } => "Unauthorized",
@@ -88,6 +88,7 @@ impl ApiError {
         match self {
             ApiError::BadReport(e) => e.to_string(),
             ApiError::BadQuery { field, problem } => format!("{field}: {problem}"),
+            ApiError::BadIdentity { problem } => format!("identity: {problem}"),
             ApiError::PayloadTooLarge { limit } => {
                 format!("the body is larger than {limit} bytes")
             }
@@ -134,7 +135,8 @@ impl ApiError {
         let mut body = Problem::new(status, self.title(), self.detail());
         let field = match self {
             ApiError::BadReport(e) => e.field(),
-            ApiError::BadQuery { field, .. } => Some(*field),
+            ApiError::BadQuery { field, .. } => Some(field.as_str()),
+            ApiError::BadIdentity { .. } => Some("identity"),
             _ => None,
         };
         if let Some(field) = field {

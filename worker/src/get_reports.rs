@@ -1,116 +1,164 @@
 //! The read endpoints, all behind the optional inspector token:
 //!
 //! - `GET /api/downstream-report`: the live reports as a JSON array, the
-//!   protocol's debugging view; a page of at most 1,000 (one `list` call and
-//!   one bulk read per 100), with `Link: <...>; rel="next"` when more remain;
+//!   protocol's debugging view; a page of at most 1,000 reports and at most
+//!   [`MAX_PAGE_BYTES`] of JSON (one `list` call, one bulk read per 100 or
+//!   per MiB), with `Link: <...>; rel="next"` when more remain. The stored
+//!   JSON is passed through, never parsed.
 //! - `GET /api/downstream-report/{identity}`: one JDC's report (one read);
+//!   an identity no report could have is a 400 before KV is asked.
 //! - `GET /api/jdcs`: a summary of every live JDC from KV metadata alone,
-//!   10,000 per page in at most 10 `list` calls; what the inspector polls.
+//!   up to 10,000 per page (and [`MAX_PAGE_BYTES`]) in at most 10 `list`
+//!   calls; what the inspector polls.
+//!
+//! Pages are cut by count and by bytes, so a read costs the Worker a bounded
+//! amount of memory whatever the store holds, and always answers 200.
 
 use chrono::Utc;
-use dmr_shared::limits::{MAX_REPORTS_PAGE, MAX_SUMMARIES_PAGE};
-use dmr_shared::percent::{percent_encode, query_pairs};
-use dmr_shared::rfc3339;
-use serde::Serialize;
+use dmr_shared::api::{wrap_cursor, CURSOR_PARAM, JSON_CONTENT_TYPE, LIMIT_PARAM};
+use dmr_shared::limits::{MAX_PAGE_BYTES, MAX_REPORTS_PAGE, MAX_SUMMARIES_PAGE};
+use dmr_shared::percent::{percent_decode, percent_encode};
+use dmr_shared::{rfc3339, validate_identity};
 use serde_json::json;
 use worker::{console_log, Env, Request, Response};
 
 use crate::auth;
 use crate::config::Config;
 use crate::error::ApiError;
-use crate::store::ReportStore;
+use crate::memory::wasm_memory_bytes;
+use crate::paging::{paging, parameters, BadParameter, Paging};
+use crate::store::{Listed, ReportStore};
 
-/// `?limit=` and `?cursor=` of a paged read.
-struct Paging {
-    limit: usize,
-    cursor: Option<String>,
-}
-
-fn paging(req: &Request, max: usize) -> Result<Paging, ApiError> {
-    let mut paging = Paging {
-        limit: max,
-        cursor: None,
-    };
-    for (name, value) in query_pairs(&req.inner().url()) {
-        match name.as_str() {
-            "limit" => {
-                paging.limit = value
-                    .parse::<usize>()
-                    .ok()
-                    .filter(|n| (1..=max).contains(n))
-                    .ok_or_else(|| ApiError::BadQuery {
-                        field: "limit",
-                        problem: format!("must be a whole number from 1 to {max}"),
-                    })?;
-            }
-            "cursor" => paging.cursor = Some(value),
-            _ => {}
+impl From<BadParameter> for ApiError {
+    fn from(e: BadParameter) -> Self {
+        ApiError::BadQuery {
+            field: e.field,
+            problem: e.problem,
         }
     }
-    Ok(paging)
 }
 
-/// A JSON answer, with a `Link` to the next page when there is one.
-fn page_response<T: Serialize>(
-    items: &[T],
+/// A JSON answer from text already written, with a `Link` to the next page
+/// when there is one.
+fn json_response(
+    body: Vec<u8>,
     req: &Request,
     limit: usize,
     cursor: Option<String>,
 ) -> Result<Response, ApiError> {
-    let mut response = Response::from_json(&items)?;
+    let mut response = Response::from_bytes(body)?;
+    let headers = response.headers_mut();
+    headers.set("Content-Type", JSON_CONTENT_TYPE)?;
     if let Some(cursor) = cursor {
         let link = format!(
-            "<{}?limit={limit}&cursor={}>; rel=\"next\"",
+            "<{}?{LIMIT_PARAM}={limit}&{CURSOR_PARAM}={}>; rel=\"next\"",
             req.path(),
-            percent_encode(&cursor)
+            percent_encode(&wrap_cursor(&cursor))
         );
-        response.headers_mut().set("Link", &link)?;
+        headers.set("Link", &link)?;
     }
     Ok(response)
 }
 
-fn log_read(view: &str, items: usize, store: &ReportStore) {
+fn log_read(view: &str, items: usize, bytes: usize, store: &ReportStore) {
     console_log!(
         "{}",
-        json!({"event": "read", "view": view, "items": items, "kvOperations": store.operations})
+        json!({
+            "event": "read",
+            "view": view,
+            "items": items,
+            "bytes": bytes,
+            "kvOperations": store.operations,
+            "wasmMemoryBytes": wasm_memory_bytes(),
+        })
     );
+}
+
+/// Whether one more item of `bytes` (and a comma) fits a page already
+/// holding `used` bytes of `count` items: the first always does.
+fn fits(count: usize, used: usize, bytes: usize) -> bool {
+    count == 0 || used + 1 + bytes <= MAX_PAGE_BYTES
 }
 
 /// `GET /api/downstream-report`: live reports, ordered by identity.
 pub async fn list(req: &Request, env: &Env, config: &Config) -> Result<Response, ApiError> {
     auth::require_reader(req, config)?;
-    let Paging { limit, cursor } = paging(req, MAX_REPORTS_PAGE)?;
+    let Paging { limit, cursor } = paging(&req.inner().url(), MAX_REPORTS_PAGE)?;
     let now = rfc3339(Utc::now());
     let mut store = ReportStore::open(env)?;
-    let page = store.summaries(&now, limit, cursor).await?;
-    let reports = store.reports(&page.summaries, &now).await?;
-    log_read("reports", reports.len(), &store);
-    page_response(&reports, req, limit, page.cursor)
+    // Cut the page by the stored sizes before reading any value.
+    let mut entries: Vec<Listed> = Vec::new();
+    let mut used = 2;
+    let (_, next) = store
+        .list(&now, limit, cursor, |entry| {
+            if !fits(entries.len(), used, entry.bytes) {
+                return false;
+            }
+            used += entry.bytes + 1;
+            entries.push(entry);
+            true
+        })
+        .await?;
+    let mut body = Vec::with_capacity(used.min(MAX_PAGE_BYTES + 2));
+    body.push(b'[');
+    let items = store.append_values(&entries, &mut body).await?;
+    body.push(b']');
+    drop(entries);
+    log_read("reports", items, body.len(), &store);
+    json_response(body, req, limit, next)
 }
 
-/// `GET /api/downstream-report/{identity}`: one JDC's live report.
+/// `GET /api/downstream-report/{identity}`: one JDC's live report. The
+/// identity (percent-encoded in the path) is held to the rules a posted one
+/// is: one that no report could have is a 400, not a KV lookup.
 pub async fn one(
     req: &Request,
     env: &Env,
     config: &Config,
-    identity: &str,
+    encoded: &str,
 ) -> Result<Response, ApiError> {
     auth::require_reader(req, config)?;
+    parameters(&req.inner().url(), &[])?;
+    let identity = percent_decode(encoded, false).ok_or_else(|| ApiError::BadIdentity {
+        problem: "is not percent-encoded UTF-8".into(),
+    })?;
+    validate_identity(&identity).map_err(|e| ApiError::BadIdentity {
+        problem: e.problem().to_owned(),
+    })?;
     let mut store = ReportStore::open(env)?;
-    match store.get(identity, &rfc3339(Utc::now())).await? {
-        Some(report) => Ok(Response::from_json(&report)?),
-        None => Err(ApiError::NoReport {
-            identity: identity.to_owned(),
-        }),
+    match store.get(&identity, &rfc3339(Utc::now())).await? {
+        Some(report) => json_response(report.into_bytes(), req, 0, None),
+        None => Err(ApiError::NoReport { identity }),
     }
 }
 
 /// `GET /api/jdcs`: every live JDC's summary, ordered by identity.
 pub async fn summaries(req: &Request, env: &Env, config: &Config) -> Result<Response, ApiError> {
     auth::require_reader(req, config)?;
-    let Paging { limit, cursor } = paging(req, MAX_SUMMARIES_PAGE)?;
+    let Paging { limit, cursor } = paging(&req.inner().url(), MAX_SUMMARIES_PAGE)?;
     let mut store = ReportStore::open(env)?;
-    let page = store.summaries(&rfc3339(Utc::now()), limit, cursor).await?;
-    log_read("jdcs", page.summaries.len(), &store);
-    page_response(&page.summaries, req, limit, page.cursor)
+    // Written as they are listed; one that would overflow the page is
+    // taken back and starts the next.
+    let mut body = vec![b'['];
+    let mut count = 0;
+    let (items, next) = store
+        .list(&rfc3339(Utc::now()), limit, cursor, |entry| {
+            let mark = body.len();
+            if count > 0 {
+                body.push(b',');
+            }
+            // A summary always serialises: it has no map with other than
+            // string keys.
+            let _ = serde_json::to_writer(&mut body, &entry.summary);
+            if count > 0 && body.len() + 1 > MAX_PAGE_BYTES {
+                body.truncate(mark);
+                return false;
+            }
+            count += 1;
+            true
+        })
+        .await?;
+    body.push(b']');
+    log_read("jdcs", items, body.len(), &store);
+    json_response(body, req, limit, next)
 }

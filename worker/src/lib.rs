@@ -9,6 +9,7 @@
 //!
 //! - [`routes`]: path and method dispatch (404, 405), common headers.
 //! - [`post_report`], [`get_reports`], [`openapi`]: one module per endpoint.
+//! - [`paging`]: the read endpoints' query strings and cursors.
 //! - [`auth`]: optional bearer tokens for reads and reports.
 //! - [`rate_limit`]: per-IP and per-identity limits (Rate Limiting bindings).
 //! - [`client`]: which address a request comes from (the gateway's
@@ -17,6 +18,7 @@
 //! - [`clients`]: [`clients::Clients`], the pool's client table in D1.
 //! - [`config`]: binding names, settings and secrets.
 //! - [`error`]: the one error type and how it maps to HTTP.
+//! - [`memory`]: the Worker's wasm memory, for the logs.
 
 pub mod auth;
 pub mod client;
@@ -24,7 +26,9 @@ pub mod clients;
 pub mod config;
 pub mod error;
 pub mod get_reports;
+pub mod memory;
 pub mod openapi;
+pub mod paging;
 pub mod post_report;
 pub mod rate_limit;
 pub mod routes;

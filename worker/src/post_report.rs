@@ -2,7 +2,13 @@
 //!
 //! Cheap refusals come first: the IP rate limit and the report token before
 //! the body is read, the media type and size before it is parsed, the
-//! identity rate limit before any storage call. Then the order matters for
+//! identity rate limit before any storage call. The body is read as a
+//! stream and refused as soon as it passes [`MAX_BODY_BYTES`], whatever its
+//! `Content-Length` says or omits; it is parsed straight into the report
+//! (see `dmr_shared::validate`), and its buffer is reused for the JSON that
+//! is stored. So the largest report costs one body-sized buffer and the
+//! report itself: the Worker's wasm memory grows by less than 16 MiB
+//! whatever the bodies (`tests/tests/memory.rs`). Then the order matters for
 //! retries: the stored summary is read first (so a failing KV stops the
 //! report before anything changed), the rename runs second and the KV write
 //! last. The rename and the write are idempotent, so if either fails the JDC
@@ -22,14 +28,17 @@ use chrono::{DateTime, Duration, Utc};
 use dmr_shared::api::JSON_CONTENT_TYPE;
 use dmr_shared::limits::{refresh_after_secs, MAX_BODY_BYTES};
 use dmr_shared::{
-    address_of, parse_report, rfc3339, user_agent_for, Accepted, JdcSummary, StoredReport,
+    address_of, parse_report, rfc3339, user_agent_for, Accepted, JdcSummary, ReportError,
+    StoredReport, JDC_USER_AGENT,
 };
+use futures_util::StreamExt;
 use serde_json::json;
 use worker::{console_log, Env, Request, Response};
 
 use crate::clients::{Clients, RenameOutcome};
 use crate::config::Config;
 use crate::error::ApiError;
+use crate::memory::wasm_memory_bytes;
 use crate::store::ReportStore;
 use crate::{auth, client, rate_limit};
 
@@ -60,8 +69,13 @@ pub async fn handle(req: &mut Request, env: &Env, config: &Config) -> Result<Res
     let previous = store.summary(&report.jdc_user_identity).await?;
 
     let outcome = match &user_agent {
-        Some(ua) => Clients::open(env)?.rename(&address, ua, &now_text).await?,
-        None => RenameOutcome::default(),
+        // The vendor rule never derives the JDC's own name; were it to,
+        // renaming its rows to the name they have would write and change
+        // nothing.
+        Some(ua) if ua != JDC_USER_AGENT => {
+            Clients::open(env)?.rename(&address, ua, &now_text).await?
+        }
+        _ => RenameOutcome::default(),
     };
 
     let ttl = config.report_ttl_secs;
@@ -87,7 +101,9 @@ pub async fn handle(req: &mut Request, env: &Env, config: &Config) -> Result<Res
                 user_agent: user_agent.clone(),
                 report,
             };
-            store.put(&stored, &summary, ttl).await?;
+            // The body's buffer takes the stored JSON: no second
+            // body-sized block (see `read_body`).
+            store.put(&stored, &summary, ttl, body).await?;
             true
         }
     };
@@ -106,6 +122,7 @@ pub async fn handle(req: &mut Request, env: &Env, config: &Config) -> Result<Res
             "rowsWritten": outcome.rows_written,
             "stored": stored,
             "kvOperations": store.operations,
+            "wasmMemoryBytes": wasm_memory_bytes(),
         })
     );
 
@@ -142,23 +159,56 @@ fn require_json(req: &Request) -> Result<(), ApiError> {
     }
 }
 
-/// Reads the body, refusing it by its declared length before reading when
-/// it is too large, and by its real length otherwise.
+/// Room kept after a body for what storing adds to the report (`receivedAt`,
+/// `expiresAt`, `userAgent`) and for numbers written longer than they were
+/// sent (`1` as `1.0`, at most 23 bytes more for each of 2,000 miners), so
+/// the stored JSON fits the body's buffer.
+const STORED_SLACK: usize = 64 * 1024;
+
+/// Reads the body as a stream, refusing it by its declared length before
+/// reading when that is too large, and as soon as what arrived passes the
+/// limit otherwise (a chunked body declares none). The buffer is sized once
+/// (the declared length, or the limit from the second chunk on), with
+/// [`STORED_SLACK`] to spare, rather than doubled as it fills.
 async fn read_body(req: &mut Request) -> Result<Vec<u8>, ApiError> {
-    let too_large = ApiError::PayloadTooLarge {
+    let too_large = || ApiError::PayloadTooLarge {
         limit: MAX_BODY_BYTES,
     };
-    let declared = req.headers().get("Content-Length").ok().flatten();
-    if declared
-        .and_then(|n| n.trim().parse::<u64>().ok())
-        .unwrap_or(0)
-        > MAX_BODY_BYTES as u64
-    {
-        return Err(too_large);
+    let declared = req
+        .headers()
+        .get("Content-Length")
+        .ok()
+        .flatten()
+        .and_then(|n| n.trim().parse::<u64>().ok());
+    if declared.unwrap_or(0) > MAX_BODY_BYTES as u64 {
+        return Err(too_large());
     }
-    let body = req.bytes().await?;
-    if body.len() > MAX_BODY_BYTES {
-        return Err(too_large);
+    let mut body = Vec::new();
+    if let Some(declared) = declared {
+        body.reserve_exact(declared as usize + STORED_SLACK);
+    }
+    // No body at all reads as an empty one (and is malformed JSON).
+    let Ok(mut chunks) = req.stream() else {
+        return Ok(body);
+    };
+    while let Some(chunk) = chunks.next().await {
+        let chunk = chunk.map_err(|e| {
+            ApiError::BadReport(ReportError::Malformed(format!(
+                "the body could not be read to its end ({e})"
+            )))
+        })?;
+        if body.len() + chunk.len() > MAX_BODY_BYTES {
+            return Err(too_large());
+        }
+        if body.capacity() - body.len() < chunk.len() {
+            let room = if body.is_empty() {
+                chunk.len() + STORED_SLACK
+            } else {
+                MAX_BODY_BYTES + STORED_SLACK
+            };
+            body.reserve_exact(room - body.len());
+        }
+        body.extend_from_slice(&chunk);
     }
     Ok(body)
 }

@@ -4,7 +4,6 @@
 use worker::{Env, Request, Response, Result};
 
 use dmr_shared::api::{JDCS_PATH, ONE_REPORT_PREFIX, OPENAPI_PATH, REPORTS_PATH};
-use dmr_shared::percent::percent_decode;
 
 use crate::config::Config;
 use crate::error::ApiError;
@@ -32,13 +31,13 @@ async fn dispatch(req: &mut Request, env: &Env, config: &Config) -> Result<Respo
     // (QUERY, PROPFIND, ...) to GET.
     let method = req.inner().method();
     if let Some(encoded) = path.strip_prefix(ONE_REPORT_PREFIX) {
-        let identity = percent_decode(encoded, false)
-            .filter(|identity| !identity.is_empty())
-            .ok_or_else(|| ApiError::NotFound { path: path.clone() })?;
-        return match method.as_str() {
-            "GET" => get_reports::one(req, env, config, &identity).await,
-            _ => Err(ApiError::MethodNotAllowed { allow: "GET" }),
-        };
+        if encoded.is_empty() {
+            return Err(ApiError::NotFound { path });
+        }
+        if method.as_str() != "GET" {
+            return Err(ApiError::MethodNotAllowed { allow: "GET" });
+        }
+        return get_reports::one(req, env, config, encoded).await;
     }
     match (path.as_str(), method.as_str()) {
         (REPORTS_PATH, "POST") => post_report::handle(req, env, config).await,

@@ -2,15 +2,22 @@
 //!
 //! One key per identity (`report:<jdcUserIdentity>`), written with an
 //! expiration TTL, so a JDC that stops reporting disappears on its own with
-//! no cleanup job. The value is the full [`StoredReport`]; the key's metadata
-//! (at most 1 KiB) is a [`JdcSummary`], so an overview of every JDC needs
-//! only `list` calls (1,000 keys each) and no reads, and a report whose
-//! content did not change can be recognised without reading the value.
-//! KV is eventually consistent across locations, which suits a view
-//! refreshed every few seconds.
+//! no cleanup job. The value is the full [`StoredReport`] as JSON; the key's
+//! metadata (at most 1 KiB) is its [`JdcSummary`] plus the value's size, so
+//! an overview of every JDC needs only `list` calls (1,000 keys each) and
+//! no reads, a report whose content did not change can be recognised
+//! without reading the value, and a page of full reports can be cut to a
+//! byte budget before any value is read.
+//!
+//! Reads pass the stored JSON through as text: a page of reports is the
+//! values joined into an array, never parsed and written again. KV is
+//! eventually consistent across locations, which suits a view refreshed
+//! every few seconds.
 
 use dmr_shared::api::{kv_key, KV_KEY_PREFIX};
+use dmr_shared::limits::MAX_BODY_BYTES;
 use dmr_shared::{JdcSummary, StoredReport};
+use serde::{Deserialize, Serialize};
 use worker::kv::KvStore;
 use worker::Env;
 
@@ -23,6 +30,32 @@ pub const LIST_PAGE: usize = 1000;
 /// KV's largest batch for one bulk `get`.
 const GET_BATCH: usize = 100;
 
+/// Most bytes of values fetched by one bulk `get`, so a page of large
+/// reports is read a few at a time rather than held twice at once.
+const GET_BATCH_BYTES: usize = 1024 * 1024;
+
+/// A key's metadata as written: the summary and the value's size in bytes.
+#[derive(Serialize, Deserialize)]
+struct Metadata {
+    #[serde(flatten)]
+    summary: JdcSummary,
+    /// Missing from entries written before it was kept: taken as the
+    /// largest a report can be.
+    #[serde(default = "largest_value")]
+    bytes: usize,
+}
+
+fn largest_value() -> usize {
+    MAX_BODY_BYTES
+}
+
+/// One live entry found by listing: its summary (identity filled in) and
+/// the size of its value.
+pub struct Listed {
+    pub summary: JdcSummary,
+    pub bytes: usize,
+}
+
 /// The latest reports, one per JDC identity.
 pub struct ReportStore {
     kv: KvStore,
@@ -34,13 +67,6 @@ fn kv_error(e: impl ToString) -> ApiError {
     ApiError::unavailable("KV", e)
 }
 
-/// One page of summaries, in identity order.
-pub struct Page {
-    pub summaries: Vec<JdcSummary>,
-    /// Where the next page starts, when there is one.
-    pub cursor: Option<String>,
-}
-
 impl ReportStore {
     /// Opens the store bound as [`REPORTS_KV`].
     pub fn open(env: &Env) -> Result<Self, ApiError> {
@@ -49,33 +75,48 @@ impl ReportStore {
     }
 
     /// The summary stored with an identity's report, if it has one. One KV
-    /// read, and reads cost a tenth of writes.
+    /// read, and reads cost a tenth of writes. The value comes back as a
+    /// stream that is cancelled unread: only the metadata is needed, and a
+    /// large report is not copied into the Worker's memory for it.
     pub async fn summary(&mut self, identity: &str) -> Result<Option<JdcSummary>, ApiError> {
         self.operations += 1;
         let (value, summary) = self
             .kv
             .get(&kv_key(identity))
-            .bytes_with_metadata::<JdcSummary>()
+            .stream_with_metadata::<JdcSummary>()
             .await
             .map_err(kv_error)?;
-        Ok(value.and(summary))
+        let Some(value) = value else {
+            return Ok(None);
+        };
+        // Nothing waits on the cancellation; its promise is dropped.
+        let _ = value.cancel();
+        Ok(summary)
     }
 
     /// Replaces the identity's report and summary; KV forgets both after
-    /// `ttl_secs`.
+    /// `ttl_secs`. The JSON is written into `buffer` (emptied first), so the
+    /// caller can lend one it no longer needs.
     pub async fn put(
         &mut self,
         stored: &StoredReport,
         summary: &JdcSummary,
         ttl_secs: u64,
+        mut buffer: Vec<u8>,
     ) -> Result<(), ApiError> {
-        let value = serde_json::to_string(stored).map_err(|e| ApiError::Internal(e.to_string()))?;
+        buffer.clear();
+        serde_json::to_writer(&mut buffer, stored)
+            .map_err(|e| ApiError::Internal(e.to_string()))?;
+        let metadata = Metadata {
+            summary: summary.clone(),
+            bytes: buffer.len(),
+        };
         self.operations += 1;
         self.kv
-            .put(&kv_key(&stored.report.jdc_user_identity), value)
+            .put_bytes(&kv_key(&stored.report.jdc_user_identity), &buffer)
             .map_err(kv_error)?
             .expiration_ttl(ttl_secs)
-            .metadata(summary)
+            .metadata(metadata)
             .map_err(kv_error)?
             .execute()
             .await
@@ -90,103 +131,199 @@ impl ReportStore {
             })
     }
 
-    /// One identity's live report.
-    pub async fn get(
-        &mut self,
-        identity: &str,
-        now: &str,
-    ) -> Result<Option<StoredReport>, ApiError> {
+    /// One identity's live report, as the stored JSON text.
+    pub async fn get(&mut self, identity: &str, now: &str) -> Result<Option<String>, ApiError> {
         self.operations += 1;
-        let stored = self
+        let (value, summary) = self
             .kv
             .get(&kv_key(identity))
-            .json::<StoredReport>()
+            .text_with_metadata::<JdcSummary>()
             .await
             .map_err(kv_error)?;
-        Ok(stored.filter(|r| r.expires_at.as_str() > now))
+        let live = summary.is_some_and(|s| s.expires_at.as_str() > now);
+        Ok(value.filter(|_| live))
     }
 
-    /// Up to `limit` live summaries from `cursor` on (one `list` call per
-    /// 1,000 keys, no reads). KV may list an entry for a while after it
-    /// expired; the expiry in its summary is exact, so those are dropped.
-    /// A `cursor` KV does not take is the caller's mistake (400), not an
-    /// outage.
-    pub async fn summaries(
+    /// Lists live entries in identity order from `cursor` on, offering each
+    /// to `take` until `limit` were taken or `take` refuses one (its page is
+    /// full; `take` must accept the first it is offered). One `list` call
+    /// per 1,000 keys, no reads. Returns how many were taken and KV's cursor
+    /// of the first entry not taken, when there is one.
+    ///
+    /// KV may list an entry for a while after it expired; the expiry in its
+    /// summary is exact, so those are skipped. A `cursor` KV does not take
+    /// is the caller's mistake (400), not an outage.
+    pub async fn list(
         &mut self,
         now: &str,
         limit: usize,
         mut cursor: Option<String>,
-    ) -> Result<Page, ApiError> {
-        let mut summaries = Vec::new();
-        let given_cursor = cursor.is_some();
-        let mut calls = 0;
+        mut take: impl FnMut(Listed) -> bool,
+    ) -> Result<(usize, Option<String>), ApiError> {
+        let mut taken = 0;
+        let mut first_call = cursor.is_some();
         loop {
-            let mut list = self
-                .kv
-                .list()
-                .prefix(KV_KEY_PREFIX.into())
-                .limit(LIST_PAGE.min(limit - summaries.len()) as u64);
-            if let Some(c) = cursor.take() {
-                list = list.cursor(c);
-            }
-            self.operations += 1;
-            calls += 1;
-            let page = list.execute().await.map_err(|e| {
-                if given_cursor && calls == 1 {
-                    ApiError::BadQuery {
-                        field: "cursor",
+            let start = cursor.take();
+            let page = self
+                .list_keys(start.clone(), LIST_PAGE.min(limit - taken))
+                .await
+                .map_err(|e| match e {
+                    ApiError::Unavailable { .. } if first_call => ApiError::BadQuery {
+                        field: "cursor".into(),
                         problem: "is not a cursor from this API's Link header, or it expired"
                             .into(),
-                    }
-                } else {
-                    kv_error(e)
-                }
-            })?;
-            for key in page.keys {
-                let Some(mut summary) = key
-                    .metadata
-                    .and_then(|m| serde_json::from_value::<JdcSummary>(m).ok())
-                else {
+                    },
+                    other => other,
+                })?;
+            first_call = false;
+            for (position, key) in page.keys.into_iter().enumerate() {
+                let Some(listed) = listed(key, now) else {
                     continue;
                 };
-                if summary.expires_at.as_str() > now {
-                    summary.identity = key.name[KV_KEY_PREFIX.len()..].to_owned();
-                    summaries.push(summary);
+                if !take(listed) {
+                    // The page is full before this key: the next one starts
+                    // at it. KV's cursors only point past what a list call
+                    // returned, so list again up to (not including) it.
+                    let next = match position {
+                        0 => start,
+                        _ => self.list_keys(start, position).await?.cursor,
+                    };
+                    return Ok((taken, next));
                 }
+                taken += 1;
             }
-            let next = page.cursor.filter(|c| !page.list_complete && !c.is_empty());
-            match next {
-                Some(c) if summaries.len() < limit => cursor = Some(c),
-                next => {
-                    return Ok(Page {
-                        summaries,
-                        cursor: next,
-                    })
-                }
+            match page.cursor {
+                Some(next) if taken < limit => cursor = Some(next),
+                next => return Ok((taken, next)),
             }
         }
     }
 
-    /// The full reports of `summaries`, in the same order, fetched 100 per
-    /// bulk read. Entries that expire in between are skipped.
-    pub async fn reports(
+    /// One `list` call: up to `limit` report keys after `cursor`, and the
+    /// cursor past them when more remain.
+    async fn list_keys(
         &mut self,
-        summaries: &[JdcSummary],
-        now: &str,
-    ) -> Result<Vec<StoredReport>, ApiError> {
-        let keys: Vec<String> = summaries.iter().map(|s| kv_key(&s.identity)).collect();
-        let mut reports = Vec::with_capacity(keys.len());
-        for batch in keys.chunks(GET_BATCH) {
-            self.operations += 1;
-            let mut found = self
-                .kv
-                .get_bulk(batch)
-                .json::<StoredReport>()
-                .await
-                .map_err(kv_error)?;
-            reports.extend(batch.iter().filter_map(|k| found.remove(k).flatten()));
+        cursor: Option<String>,
+        limit: usize,
+    ) -> Result<KeyPage, ApiError> {
+        let mut list = self
+            .kv
+            .list()
+            .prefix(KV_KEY_PREFIX.into())
+            .limit(limit as u64);
+        if let Some(c) = cursor {
+            list = list.cursor(c);
         }
-        reports.retain(|r| r.expires_at.as_str() > now);
-        Ok(reports)
+        self.operations += 1;
+        let page = list.execute().await.map_err(kv_error)?;
+        let cursor = page.cursor.filter(|c| !page.list_complete && !c.is_empty());
+        Ok(KeyPage {
+            keys: page.keys,
+            cursor,
+        })
+    }
+
+    /// Appends the stored values of `entries` to `out` as JSON array
+    /// elements (comma-separated, in order), fetched by bulk reads of at
+    /// most 100 keys and about a MiB. Entries that expired in between are
+    /// left out. Returns how many were written.
+    pub async fn append_values(
+        &mut self,
+        entries: &[Listed],
+        out: &mut Vec<u8>,
+    ) -> Result<usize, ApiError> {
+        let mut written = 0;
+        let mut rest = entries;
+        while !rest.is_empty() {
+            let mut bytes = 0;
+            let count = rest
+                .iter()
+                .take(GET_BATCH)
+                .take_while(|e| {
+                    bytes += e.bytes;
+                    bytes <= GET_BATCH_BYTES
+                })
+                .count()
+                .max(1);
+            let (batch, after) = rest.split_at(count);
+            rest = after;
+            let keys: Vec<String> = batch.iter().map(|e| kv_key(&e.summary.identity)).collect();
+            self.operations += 1;
+            let mut found = self.kv.get_bulk(&keys).text().await.map_err(kv_error)?;
+            for key in &keys {
+                if let Some(value) = found.remove(key).flatten() {
+                    if written > 0 {
+                        out.push(b',');
+                    }
+                    out.extend_from_slice(value.as_bytes());
+                    written += 1;
+                }
+            }
+        }
+        Ok(written)
+    }
+}
+
+/// What one `list` call returned.
+struct KeyPage {
+    keys: Vec<worker::kv::Key>,
+    cursor: Option<String>,
+}
+
+/// A listed key as a live entry, or `None` when it is not one of ours or
+/// has expired.
+fn listed(key: worker::kv::Key, now: &str) -> Option<Listed> {
+    let Metadata { mut summary, bytes } = serde_json::from_value(key.metadata?).ok()?;
+    if summary.expires_at.as_str() <= now {
+        return None;
+    }
+    summary.identity = key.name.strip_prefix(KV_KEY_PREFIX)?.to_owned();
+    Some(Listed { summary, bytes })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use dmr_shared::limits::MAX_MINERS;
+    use dmr_shared::summary::MAX_METADATA_BYTES;
+    use dmr_shared::testing::{miner, report};
+
+    #[test]
+    fn the_largest_metadata_fits_in_kv() {
+        // Nine vendors of the longest name (eight listed, the rest folded),
+        // hash rates whose sums print as long as an f64 can, the longest
+        // user agent and the times the Worker writes, and the largest size.
+        let miners = (0..MAX_MINERS)
+            .map(|i| {
+                miner(
+                    &format!("{:0>32}", i % 9),
+                    1.234_567_890_123_456_7e26 + i as f64,
+                    "w",
+                )
+            })
+            .collect();
+        let report = report("bc1q.jdc", miners);
+        let ua = Some(format!("{}/sv2", "V".repeat(32)));
+        let time = "2026-02-15T12:00:00.123Z";
+        let summary = JdcSummary::of(&report, ua, time, time);
+        let metadata = Metadata {
+            summary,
+            bytes: MAX_BODY_BYTES * 2,
+        };
+        let text = serde_json::to_string(&metadata).unwrap();
+        assert!(
+            text.len() <= MAX_METADATA_BYTES,
+            "{} bytes: {text}",
+            text.len()
+        );
+        // And it reads back as the summary alone, as reports read it.
+        let back: JdcSummary = serde_json::from_str(&text).unwrap();
+        assert_eq!(back, metadata.summary);
+        let listed: Metadata = serde_json::from_str(&text).unwrap();
+        assert_eq!(listed.bytes, MAX_BODY_BYTES * 2);
+        // Entries written before the size was kept count as the largest.
+        let old = serde_json::to_string(&metadata.summary).unwrap();
+        let old: Metadata = serde_json::from_str(&old).unwrap();
+        assert_eq!(old.bytes, MAX_BODY_BYTES);
     }
 }

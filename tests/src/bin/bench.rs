@@ -438,6 +438,7 @@ fn main() {
         worker_gz.map_or("?".into(), |n| n.to_string()),
         inspector_gz.map_or("?".into(), |n| n.to_string())
     );
+    dmr_tests::memory::print_growth();
     println!(
         "{}",
         json!({
