@@ -8,7 +8,8 @@
 //! is static assets that never reach this code.
 //!
 //! - [`routes`]: path and method dispatch (404, 405), common headers.
-//! - [`post_report`], [`get_reports`], [`openapi`]: one module per endpoint.
+//! - [`post_report`], [`get_reports`], [`agents`], [`openapi`]: one module
+//!   per endpoint.
 //! - [`auth`]: optional bearer tokens for reads and reports.
 //! - [`rate_limit`]: per-IP and per-identity limits (Rate Limiting bindings).
 //! - [`store`]: [`store::ReportStore`], the latest reports in Workers KV.
@@ -16,6 +17,7 @@
 //! - [`config`]: binding names, settings and secrets.
 //! - [`error`]: the one error type and how it maps to HTTP.
 
+pub mod agents;
 pub mod auth;
 pub mod clients;
 pub mod config;
