@@ -93,6 +93,7 @@ fn Dashboard(
                 <Totals roster now />
                 <Breakdown roster />
             </Show>
+            <crate::pool::panel::PoolDevices roster now />
             <JdcList roster now />
         </div>
     }

@@ -22,6 +22,7 @@
 pub mod api;
 pub mod format;
 pub mod json;
+pub mod pool;
 pub mod roster;
 pub mod summary;
 pub mod token;
