@@ -11,6 +11,7 @@
 //!
 //! [`load`] drives many concurrent reporters against a running Worker.
 
+pub mod bench_agents;
 pub mod load;
 
 use std::fs::File;
