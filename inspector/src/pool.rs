@@ -2,7 +2,7 @@
 //! (`GET /api/agents`: live rows by `userAgent`, the addresses still
 //! connected as `jd-client/sv2`), read into the shared types, and what the
 //! panel derives from it. Pure, so tested natively; the panel itself is
-//! [`panel`] (browser only).
+//! `panel` (browser only).
 //!
 //! The Worker reads the table at most once a minute per data centre, so the
 //! answer can be a minute old. Whether an address reports is fresher on the

@@ -70,13 +70,9 @@ pub async fn handle(req: &Request, env: &Env, config: &Config) -> Result<Respons
             return answer(body, ttl, age);
         }
     }
-    let (agents, cost) = read(env, &rfc3339(now)).await?;
+    let (agents, cost) = read(env, &rfc3339(now), ttl).await?;
     let listed = (agents.agents.len(), agents.jdc_addresses.len());
-    let body = serde_json::to_string(&PoolAgents {
-        max_age: ttl,
-        ..agents
-    })
-    .map_err(|e| ApiError::Internal(e.to_string()))?;
+    let body = serde_json::to_string(&agents).map_err(|e| ApiError::Internal(e.to_string()))?;
     if ttl > 0 {
         keep(&cache, &key, &body, now.timestamp_millis(), ttl).await;
     }
@@ -168,8 +164,8 @@ fn answer(body: String, ttl: u64, age: u64) -> Result<Response, ApiError> {
 }
 
 /// Reads D1 (one batch: both statements in one transaction) and the live
-/// reports, and joins them.
-async fn read(env: &Env, now: &str) -> Result<(PoolAgents, Cost), ApiError> {
+/// reports at `now`, and joins them into an answer kept `ttl` seconds.
+async fn read(env: &Env, now: &str, ttl: u64) -> Result<(PoolAgents, Cost), ApiError> {
     let db = env.d1(CLIENTS_DB).map_err(d1_error)?;
     let statement = |sql: &str, limit: usize| {
         db.prepare(sql)
@@ -226,7 +222,7 @@ async fn read(env: &Env, now: &str) -> Result<(PoolAgents, Cost), ApiError> {
         }
     }
     let reports = LiveReports::of(&summaries);
-    let agents = PoolAgents::assemble(groups, jdc, &reports, complete, now, AGENTS_CACHE_SECS);
+    let agents = PoolAgents::assemble(groups, jdc, &reports, complete, now, ttl);
     Ok((
         agents,
         Cost {
