@@ -2,7 +2,8 @@
 # Builds the inspector page into inspector/dist/, which wrangler serves as
 # static assets: Rust to wasm (release profile: size-optimised), wasm-bindgen
 # (the CLI matching Cargo.lock), wasm-opt -Oz (npm binaryen), then the HTML,
-# boot script, stylesheet and `_headers`. Prints the wasm size, raw and gzip.
+# boot script, stylesheet and `_headers`. `build.sh` holds the wasm to its
+# size budget.
 set -euo pipefail
 source "$(dirname "$0")/env.sh"
 
@@ -33,9 +34,3 @@ cp "$ROOT/inspector/index.html" "$ROOT/inspector/boot.js" "$ROOT/inspector/inspe
 if [ -f "$ROOT/inspector/_headers" ]; then
   cp "$ROOT/inspector/_headers" "$DIST/"
 fi
-
-wasm="$DIST/pkg/inspector_bg.wasm"
-raw=$(stat -c %s "$wasm")
-gz=$(gzip -9 -c "$wasm" | wc -c)
-printf 'inspector wasm: %s bytes (%s KiB), %s bytes gzip (%s KiB; goal <= 150 KiB) (%s)\n' \
-  "$raw" "$((raw / 1024))" "$gz" "$((gz / 1024))" "${wasm#"$ROOT"/}"

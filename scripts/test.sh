@@ -16,9 +16,10 @@ step "Clippy"
 cargo clippy --workspace --all-targets -- -D warnings
 cargo clippy -p dmr-worker -p dmr-inspector --target wasm32-unknown-unknown -- -D warnings
 
-step "Building the reporter"
-cargo build -p jdc-reporter
+step "Building the reporter and the gateway"
+cargo build -p jdc-reporter -p mining-gateway
 export JDC_REPORTER_BIN="$ROOT/target/debug/jdc-reporter"
+export MINING_GATEWAY_BIN="$ROOT/target/debug/mining-gateway"
 
 step "Tests (unit, CLI, end-to-end)"
 mkdir -p "$ROOT/test-artifacts"

@@ -13,7 +13,10 @@ use std::fmt;
 use chrono::{DateTime, Utc};
 use dmr_shared::{JdcSummary, StoredReport};
 
-use crate::json::{self, Json};
+use crate::decode::{self, Json, Shape};
+
+/// Seconds between two polls of the JDC summaries.
+pub const REFRESH_SECS: u64 = 5;
 
 /// Pages of summaries followed per poll (10,000 JDCs each).
 pub const MAX_PAGES: usize = 10;
@@ -31,7 +34,7 @@ pub struct Snapshot {
 }
 
 /// Why the page has no fresh data.
-#[derive(Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq)]
 pub enum ApiError {
     /// The request did not get an answer (network down, Worker stopped).
     Unreachable(String),
@@ -65,14 +68,6 @@ impl fmt::Display for ApiError {
     }
 }
 
-/// Same as `Display`: a derived `Debug` would pull string escaping into the
-/// page's WebAssembly for nothing.
-impl fmt::Debug for ApiError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        fmt::Display::fmt(self, f)
-    }
-}
-
 impl std::error::Error for ApiError {}
 
 impl ApiError {
@@ -86,7 +81,7 @@ impl ApiError {
 /// person looking.
 fn status_error<J: Json>(status: u16, body: Option<&J>) -> ApiError {
     let detail = body
-        .and_then(|b| json::problem(b).reason())
+        .and_then(|b| decode::problem(b).reason())
         .unwrap_or_else(|| format!("HTTP {status}"));
     ApiError::Status { status, detail }
 }
@@ -99,10 +94,20 @@ fn success<J: Json>(status: u16, body: Option<J>) -> Result<J, ApiError> {
     body.ok_or_else(|| ApiError::Unreadable("the answer is not JSON".into()))
 }
 
-/// Reads one page of `GET /api/jdcs` (`body`: the parsed JSON, `None` if it
-/// did not parse).
+/// Reads an answer with `decode`: its body when the status is a success
+/// (`body`: the parsed JSON, `None` if it did not parse), else the error
+/// with the problem's detail.
+pub fn parse<J: Json, T>(
+    status: u16,
+    body: Option<J>,
+    decode: impl FnOnce(&J) -> Result<T, Shape>,
+) -> Result<T, ApiError> {
+    decode(&success(status, body)?).map_err(ApiError::Unreadable)
+}
+
+/// Reads one page of `GET /api/jdcs`.
 pub fn parse_summaries<J: Json>(status: u16, body: Option<J>) -> Result<Vec<JdcSummary>, ApiError> {
-    json::summaries(&success(status, body)?).map_err(ApiError::Unreadable)
+    parse(status, body, decode::summaries)
 }
 
 /// Reads `GET /api/downstream-report/{identity}`: the report, or `None`
@@ -114,9 +119,7 @@ pub fn parse_report<J: Json>(
     if status == 404 {
         return Ok(None);
     }
-    json::stored_report(&success(status, body)?)
-        .map(Some)
-        .map_err(ApiError::Unreadable)
+    parse(status, body, decode::stored_report).map(Some)
 }
 
 /// The next page from a `Link` header (`<path?query>; rel="next"`), if it is
@@ -132,10 +135,16 @@ pub fn next_page(link: Option<&str>) -> Option<String> {
     })
 }
 
-/// GETs `path` on this origin: status, `Link` header and the body parsed by
-/// the browser's `JSON.parse` (`None` if it is not JSON).
+/// An answer as the page reads it: status, `Link` header, and the body as
+/// `JSON.parse` read it.
 #[cfg(target_arch = "wasm32")]
-async fn get(path: &str) -> Result<(u16, Option<String>, Option<wasm_bindgen::JsValue>), ApiError> {
+pub type Reply = (u16, Option<String>, Option<wasm_bindgen::JsValue>);
+
+/// GETs `path` on this origin, with the read token if the pool asked for
+/// one: status, `Link` header and the body parsed by the browser's
+/// `JSON.parse` (`None` if it is not JSON). Read it with [`parse`].
+#[cfg(target_arch = "wasm32")]
+pub async fn get(path: &str) -> Result<Reply, ApiError> {
     use gloo_net::http::Request;
     use web_sys::RequestCache;
 
@@ -193,7 +202,7 @@ pub async fn fetch_report(identity: &str) -> Result<Option<StoredReport>, ApiErr
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::summary::tests::{miner, stored, summary};
+    use crate::test_support::{miner, stored, summary};
     use serde_json::Value;
 
     fn body(text: &str) -> Option<Value> {
@@ -209,7 +218,7 @@ mod tests {
         assert_eq!((jdcs[0].miners, jdcs[0].hash_rate), (2, 2e12));
         assert_eq!(jdcs[0].vendors[0].vendor, "bitaxe");
         assert_eq!(parse_summaries(200, body("[]")).unwrap(), vec![]);
-        let one = summary("bc1qb", "2026-11-26T02:00:00Z", vec![miner("x", "w", 1.0)]);
+        let one = summary("bc1qb", "2026-11-26T02:00:00Z", vec![miner("x", 1.0, "w")]);
         let written = serde_json::to_value(vec![one.clone()]).unwrap();
         assert_eq!(parse_summaries(200, Some(written)).unwrap(), vec![one]);
     }
@@ -219,7 +228,7 @@ mod tests {
         let report = stored(
             "bc1qa",
             "2026-11-26T02:00:00Z",
-            vec![miner("bitaxe", "w", 1e12)],
+            vec![miner("bitaxe", 1e12, "w")],
         );
         let written = serde_json::to_value(&report).unwrap();
         assert_eq!(parse_report(200, Some(written)), Ok(Some(report)));
@@ -235,7 +244,6 @@ mod tests {
             err.to_string(),
             "The API answered 503: the pool's report store is unavailable; nothing was stored or renamed, retry later"
         );
-        assert_eq!(format!("{err:?}"), err.to_string());
         assert!(matches!(
             parse_report(
                 401,

@@ -1,4 +1,5 @@
-//! The page: owns the state every panel reads and the loops that move it.
+//! The page: owns the state every panel reads, the loops that move it, and
+//! the layout (one line per panel).
 //!
 //! Two clocks drive it. Every [`REFRESH_SECS`] the JDC summaries are polled
 //! again; every second `now` ticks, so ages, countdowns and "updated N s ago"
@@ -13,15 +14,12 @@ use chrono::{DateTime, Utc};
 use dmr_shared::limits::{REPORT_TTL_SECS, STALE_AFTER_SECS};
 use leptos::prelude::*;
 
-use crate::api;
-use crate::breakdown::Breakdown;
+use crate::api::{self, REFRESH_SECS};
 use crate::jdc_list::JdcList;
 use crate::roster::Roster;
 use crate::status::{ApiErrorPanel, EmptyHint, Loading, UpdatedAgo};
-use crate::totals::Totals;
-
-/// Seconds between two polls of the JDC summaries.
-pub const REFRESH_SECS: u64 = 5;
+use crate::totals_panel::TotalsPanel;
+use crate::vendor_chart::VendorChart;
 
 /// The whole page.
 #[component]
@@ -90,8 +88,8 @@ fn Dashboard(
     view! {
         <div hidden=move || !answered()>
             <Show when=any_served fallback=EmptyHint>
-                <Totals roster now />
-                <Breakdown roster />
+                <TotalsPanel roster now />
+                <VendorChart roster />
             </Show>
             <crate::pool::panel::PoolDevices roster now />
             <JdcList roster now />

@@ -2,35 +2,48 @@
 //! miners, and what they add up to. A Leptos client-side app; the Worker
 //! serves it as static assets next to the API it reads.
 //!
-//! Pure logic, compiled and tested natively:
+//! Pure logic, compiled and tested natively (the view only renders it):
 //! - [`format`]: hash rates, durations and times as people read them.
-//! - [`summary`]: timing and health against the browser clock, totals, the
-//!   vendor breakdown, the filter.
+//! - [`timing`]: a JDC's age, countdown and health against the browser
+//!   clock, and the lines that say them.
 //! - [`roster`]: the JDCs seen across refreshes, including gone ones.
+//! - [`totals`]: JDCs, miners and hash rate, stale and gone counts.
+//! - [`breakdown`]: miners and hash rate by vendor, top vendors and "other".
+//! - [`filter`]: which JDCs and miners the filter box lets through.
+//! - [`detail`]: an open card's full report: which version it reads, which
+//!   answer it may show, its note and its row keys.
 //! - [`api`]: the requests (JDC summaries, one JDC's report) and how their
 //!   answers or errors are read.
-//! - [`json`]: the API's JSON into the shared types, without serde.
+//! - [`decode`]: the API's JSON into the shared types, without serde.
 //! - [`token`]: the read token, when the pool requires one.
 //!
 //! The page, built only for `wasm32` (one file per panel):
-//! - `app`: owns the state (clock, roster) and the polling loop.
+//! - `app`: owns the state (clock, roster), the polling loop and the layout.
 //! - `status`: loading, "updated N s ago", API error with retry (and the
 //!   token form on a 401), empty hint.
-//! - `totals`, `breakdown` (inline SVG chart), `jdc_list` (filter, cards,
-//!   each card reading its full report when opened), `miners_table`.
+//! - `totals_panel`, `vendor_chart` (inline SVG), `jdc_list` (filter box and
+//!   cards), `jdc_card` (one JDC, reading its full report when opened),
+//!   `miners_table`.
 
 pub mod api;
+pub mod breakdown;
+pub mod decode;
+pub mod detail;
+pub mod filter;
 pub mod format;
-pub mod json;
 pub mod pool;
 pub mod roster;
-pub mod summary;
+pub mod timing;
 pub mod token;
+pub mod totals;
+
+#[cfg(test)]
+mod test_support;
 
 #[cfg(target_arch = "wasm32")]
 mod app;
 #[cfg(target_arch = "wasm32")]
-mod breakdown;
+mod jdc_card;
 #[cfg(target_arch = "wasm32")]
 mod jdc_list;
 #[cfg(target_arch = "wasm32")]
@@ -38,7 +51,9 @@ mod miners_table;
 #[cfg(target_arch = "wasm32")]
 mod status;
 #[cfg(target_arch = "wasm32")]
-mod totals;
+mod totals_panel;
+#[cfg(target_arch = "wasm32")]
+mod vendor_chart;
 
 #[cfg(target_arch = "wasm32")]
 pub use app::App;

@@ -6,8 +6,9 @@ use chrono::{DateTime, Local, Utc};
 use dmr_shared::Miner;
 use leptos::prelude::*;
 
+use crate::detail::miner_keys;
 use crate::format;
-use crate::summary::{miner_keys, parse_time};
+use crate::timing::parse_time;
 
 /// The miners table of one JDC.
 #[component]

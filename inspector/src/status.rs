@@ -4,13 +4,11 @@
 use chrono::{DateTime, Utc};
 use leptos::prelude::*;
 
+use dmr_shared::api::REPORTS_PATH;
 use dmr_shared::limits::{REPORT_INTERVAL_SECS, REPORT_TTL_SECS};
 
-use dmr_shared::api::REPORTS_PATH;
-
-use crate::api::ApiError;
-use crate::app::REFRESH_SECS;
-use crate::format;
+use crate::api::{ApiError, REFRESH_SECS};
+use crate::timing;
 
 /// Shown until the first answer arrives.
 #[component]
@@ -30,16 +28,7 @@ pub fn UpdatedAgo(
     /// The browser clock.
     now: Signal<DateTime<Utc>>,
 ) -> impl IntoView {
-    let text = move || match updated_at.get() {
-        None => "waiting for the first answer".to_string(),
-        Some(at) => {
-            let age = (now.get() - at).num_seconds();
-            format!(
-                "updated {} · refreshes every {REFRESH_SECS} s",
-                format::ago(age)
-            )
-        }
-    };
+    let text = move || timing::updated_line(updated_at.get(), now.get(), REFRESH_SECS);
     view! { <p class="updated" id="updated">{text}</p> }
 }
 

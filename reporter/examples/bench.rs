@@ -1,5 +1,8 @@
 //! Throughput of the reporter's input path on a large synthetic log, and its
-//! peak memory. Prints the figures; asserts nothing about time.
+//! peak memory; and the parser's colour stripping next to the
+//! `strip-ansi-escapes` and `vte` crates on the same log coloured the way
+//! tracing-subscriber colours it. Prints the figures; asserts nothing about
+//! time.
 //!
 //! ```text
 //! cargo run --release -p jdc-reporter --example bench [-- LINES]
@@ -17,18 +20,30 @@ use std::fmt::Write as _;
 use std::io::{BufWriter, Write};
 use std::time::Instant;
 
+use clap::Parser as _;
 use jdc_reporter::feed::{lock, Feed};
 use jdc_reporter::input::{follow_file, Follow};
-use jdc_reporter::parse::Parser;
+use jdc_reporter::parse::{strip_ansi, Parser};
 
 /// Downstreams connected at once, roughly.
 const LIVE: u64 = 1000;
 
+/// Measure jdc-reporter's log input on a synthetic jd_client_sv2 log.
+#[derive(clap::Parser)]
+struct Args {
+    /// Lines in the synthetic log (`1_000_000` is fine).
+    #[arg(default_value = "1000000", value_parser = parse_count)]
+    lines: u64,
+}
+
+fn parse_count(text: &str) -> Result<u64, String> {
+    text.replace('_', "")
+        .parse()
+        .map_err(|_| format!("{text:?} is not a number of lines"))
+}
+
 fn main() {
-    let target: u64 = std::env::args()
-        .nth(1)
-        .map(|n| n.replace('_', "").parse().expect("LINES is a number"))
-        .unwrap_or(1_000_000);
+    let target = Args::parse().lines;
 
     let dir = tempfile::tempdir().expect("a temp dir");
     let path = dir.path().join("synthetic-jdc.log");
@@ -66,10 +81,13 @@ fn main() {
     let mut events = 0u64;
     let started = Instant::now();
     while std::io::BufRead::read_line(&mut reader, &mut line).expect("the log reads") > 0 {
-        events += u64::from(parser.parse(&line).is_some());
+        parser.push(&line, &mut |_| events += 1);
         line.clear();
     }
+    parser.finish(&mut |_| events += 1);
     let parse_only = started.elapsed().as_secs_f64();
+
+    let strip = compare_colour_stripping(&path);
 
     let rate = lines as f64 / elapsed;
     let mib = bytes as f64 / (1024.0 * 1024.0);
@@ -86,10 +104,27 @@ fn main() {
         lines as f64 / parse_only
     );
     println!("miners connected at the end: {miners}");
+    for (name, seconds) in &strip.timings {
+        println!(
+            "colour stripping, {name}: {seconds:.3} s, {:.0} lines/s ({} coloured lines, {:.1} MiB)",
+            strip.lines as f64 / seconds,
+            strip.lines,
+            strip.bytes as f64 / (1024.0 * 1024.0)
+        );
+    }
     println!(
         "peak RSS (VmHWM): {} KiB after building the log, {} KiB after reading it",
         fmt_opt(rss_before),
         fmt_opt(peak)
+    );
+    let strip_json: Vec<String> = strip
+        .timings
+        .iter()
+        .map(|(name, seconds)| format!("\"{name}\":{:.0}", strip.lines as f64 / seconds))
+        .collect();
+    println!(
+        "{{\"bench\":\"colour stripping lines/s\",{}}}",
+        strip_json.join(",")
     );
     println!(
         "{{\"bench\":\"jdc-reporter input\",\"lines\":{lines},\"bytes\":{bytes},\"seconds\":{elapsed:.4},\"lines_per_sec\":{rate:.0},\"parser_only_lines_per_sec\":{:.0},\"events\":{events},\"miners_at_end\":{miners},\"peak_rss_kib_before_read\":{},\"peak_rss_kib\":{}}}",
@@ -97,6 +132,91 @@ fn main() {
         json_opt(rss_before),
         json_opt(peak)
     );
+}
+
+/// How fast each way of stripping colour codes goes over the same lines.
+struct Stripping {
+    lines: u64,
+    bytes: u64,
+    timings: Vec<(&'static str, f64)>,
+}
+
+/// The log, coloured as tracing-subscriber colours a terminal's output, and
+/// stripped three ways; the three must agree on every line.
+fn compare_colour_stripping(path: &std::path::Path) -> Stripping {
+    let text = std::fs::read_to_string(path).expect("the log reads");
+    let coloured: Vec<String> = text.lines().map(colour).collect();
+    let bytes = coloured.iter().map(|l| l.len() as u64 + 1).sum();
+    let mut timings = Vec::new();
+
+    let mut ours = Vec::with_capacity(coloured.len());
+    let mut out = String::new();
+    let started = Instant::now();
+    for line in &coloured {
+        strip_ansi(line, &mut out);
+        ours.push(out.len());
+    }
+    timings.push(("jdc-reporter's own", started.elapsed().as_secs_f64()));
+
+    let started = Instant::now();
+    for (line, want) in coloured.iter().zip(&ours) {
+        let stripped = strip_ansi_escapes::strip_str(line);
+        assert_eq!(
+            stripped.len(),
+            *want,
+            "strip-ansi-escapes disagrees on {line:?}"
+        );
+    }
+    timings.push(("strip-ansi-escapes 0.2", started.elapsed().as_secs_f64()));
+
+    let started = Instant::now();
+    let mut parser = vte::Parser::new();
+    let mut printed = Printed(String::new());
+    for (line, want) in coloured.iter().zip(&ours) {
+        printed.0.clear();
+        parser.advance(&mut printed, line.as_bytes());
+        assert_eq!(printed.0.len(), *want, "vte disagrees on {line:?}");
+    }
+    timings.push(("vte 0.14", started.elapsed().as_secs_f64()));
+
+    Stripping {
+        lines: coloured.len() as u64,
+        bytes,
+        timings,
+    }
+}
+
+/// What vte hands out as printable text, collected.
+struct Printed(String);
+
+impl vte::Perform for Printed {
+    fn print(&mut self, c: char) {
+        self.0.push(c);
+    }
+}
+
+/// One line as tracing-subscriber writes it to a terminal: dimmed time,
+/// coloured level, dimmed target and `:`, italic field names and dimmed `=`.
+fn colour(line: &str) -> String {
+    let Some((ts, rest)) = line.split_once("  ").or_else(|| line.split_once(' ')) else {
+        return line.to_owned();
+    };
+    let Some((level, rest)) = rest.trim_start().split_once(' ') else {
+        return line.to_owned();
+    };
+    let Some((target, msg)) = rest.split_once(": ") else {
+        return line.to_owned();
+    };
+    let code = match level {
+        "ERROR" => 31,
+        "WARN" => 33,
+        _ => 32,
+    };
+    let msg = msg.replace(
+        " downstream_id=",
+        " \x1b[3mdownstream_id\x1b[0m\x1b[2m=\x1b[0m",
+    );
+    format!("\x1b[2m{ts}\x1b[0m \x1b[{code}m{level:>5}\x1b[0m \x1b[2m{target}\x1b[0m\x1b[2m:\x1b[0m {msg}")
 }
 
 /// Writes at least `target` lines; returns (lines, bytes).

@@ -6,10 +6,11 @@ use std::process::ExitCode;
 
 use crate::error::{io_reason, Error};
 use crate::feed::{Feed, SharedFeed};
+use crate::http;
 use crate::input::{self, Follow};
 use crate::log;
 use crate::monitor::Monitor;
-use crate::send::{http_client, Deliver, Http, Print, Sender};
+use crate::send::{Deliver, Http, Print, Sender};
 use crate::settings::{monitoring_url_for, Input, Settings};
 
 pub async fn run(settings: Settings) -> Result<ExitCode, Error> {
@@ -23,7 +24,7 @@ pub async fn run(settings: Settings) -> Result<ExitCode, Error> {
         return run_child(command, &feed).await;
     };
 
-    let client = http_client()?;
+    let client = http::client()?;
     let monitor = settings
         .monitoring_url
         .as_ref()

@@ -48,14 +48,28 @@ pub struct Cli {
     pub report_url: Option<Url>,
 
     /// Send `Authorization: Bearer TOKEN` with every report, for pools that
-    /// require it.
+    /// require it. Prefer the JDC_REPORTER_TOKEN environment variable or
+    /// --token-file: a token on the command line is visible to every user
+    /// of the machine (ps, /proc).
     #[arg(
         long,
         value_name = "TOKEN",
         env = "JDC_REPORTER_TOKEN",
-        hide_env_values = true
+        hide_env_values = true,
+        conflicts_with = "token_file"
     )]
     pub token: Option<String>,
+
+    /// Read the bearer token from this file (its first line; keep the file
+    /// readable by the reporter's user only).
+    #[arg(long, value_name = "FILE")]
+    pub token_file: Option<PathBuf>,
+
+    /// Send the token even over plain http:// to a host other than this
+    /// machine, where anyone on the path can read it. Without this flag the
+    /// reporter refuses to start (exit 3); use an https:// --report-url.
+    #[arg(long)]
+    pub allow_insecure_token: bool,
 
     /// Time between reports, e.g. 60s, 2m, 500ms. The first report goes out
     /// 10 s after start (or after one interval, if shorter).
@@ -98,36 +112,26 @@ Exit status:
   0  done (or stopped by SIGINT/SIGTERM while following)
   1  a --once report could not be delivered, or reading failed
   2  wrong command line
-  3  the jd-client config cannot be used (unreadable, solo mining, no identity or pool)
+  3  the configuration cannot be used: the jd-client config (unreadable, solo
+     mining, no identity or pool), the token file, or a token that would go
+     over plain http:// (see --allow-insecure-token)
   4  the log file or the JDC command cannot be opened
   With `-- COMMAND`, the JDC's own exit status once it has started.";
 
 /// Shortest interval accepted: below this a report is a flood, not a report.
 pub const MIN_INTERVAL: Duration = Duration::from_millis(100);
 
-/// A duration such as `60s`, `1.5s`, `500ms`, `2m`, `1h`; a bare number is
-/// seconds.
+/// A duration as humantime reads it (`60s`, `500ms`, `2m`, `1h 30m`); a bare
+/// number is seconds.
 pub fn parse_duration(text: &str) -> Result<Duration, String> {
     let text = text.trim();
-    let split = text
-        .find(|c: char| !(c.is_ascii_digit() || c == '.'))
-        .unwrap_or(text.len());
-    let (number, unit) = text.split_at(split);
-    let value: f64 = number
-        .parse()
-        .map_err(|_| format!("{text:?} is not a duration; write it like 60s, 500ms or 2m"))?;
-    let seconds = match unit.trim() {
-        "" | "s" | "sec" | "secs" => value,
-        "ms" => value / 1000.0,
-        "m" | "min" | "mins" => value * 60.0,
-        "h" => value * 3600.0,
-        other => {
-            return Err(format!(
-                "unknown unit {other:?} in {text:?}; use ms, s, m or h"
-            ))
-        }
+    let bare = !text.is_empty() && text.bytes().all(|b| b.is_ascii_digit());
+    let parsed = if bare {
+        humantime::parse_duration(&format!("{text}s"))
+    } else {
+        humantime::parse_duration(text)
     };
-    Duration::try_from_secs_f64(seconds).map_err(|_| format!("{text:?} is out of range"))
+    parsed.map_err(|e| format!("{text:?} is not a duration ({e}); write it like 60s, 500ms or 2m"))
 }
 
 fn parse_interval(text: &str) -> Result<Duration, String> {
@@ -155,19 +159,10 @@ pub fn parse_http_url(text: &str) -> Result<Url, String> {
     Ok(url)
 }
 
-/// `60s`, `1.5s`, `500ms`, `2m`: the way durations are written on the
+/// `1m`, `10s`, `500ms`, `1s 500ms`: the way durations are written on the
 /// command line.
 pub fn fmt_duration(d: Duration) -> String {
-    let ms = d.as_millis();
-    if ms < 1000 {
-        format!("{ms}ms")
-    } else if ms.is_multiple_of(60_000) {
-        format!("{}m", ms / 60_000)
-    } else if ms.is_multiple_of(1000) {
-        format!("{}s", ms / 1000)
-    } else {
-        format!("{}s", d.as_secs_f64())
-    }
+    humantime::format_duration(d).to_string()
 }
 
 #[cfg(test)]
@@ -179,10 +174,11 @@ mod tests {
         for (text, ms) in [
             ("60", 60_000),
             ("60s", 60_000),
-            ("1.5s", 1_500),
+            ("1s 500ms", 1_500),
             ("500ms", 500),
             ("2m", 120_000),
             ("1h", 3_600_000),
+            (" 90s ", 90_000),
         ] {
             assert_eq!(
                 parse_duration(text),
@@ -190,7 +186,15 @@ mod tests {
                 "{text}"
             );
         }
-        for bad in ["", "s", "ten", "5 parsecs", "-1s", "1e400"] {
+        for bad in [
+            "",
+            "s",
+            "ten",
+            "5 parsecs",
+            "-1s",
+            "1e400",
+            "99999999999999999999h",
+        ] {
             assert!(parse_duration(bad).is_err(), "{bad}");
         }
         assert!(parse_interval("10ms").unwrap_err().contains("too short"));
@@ -202,9 +206,10 @@ mod tests {
             (500, "500ms"),
             (60_000, "1m"),
             (10_000, "10s"),
-            (1_500, "1.5s"),
+            (1_500, "1s 500ms"),
         ] {
             assert_eq!(fmt_duration(Duration::from_millis(ms)), text);
+            assert_eq!(parse_duration(text), Ok(Duration::from_millis(ms)));
         }
     }
 

@@ -40,21 +40,47 @@ impl Feed {
         Arc::new(Mutex::new(Self::new(verbose)))
     }
 
-    /// Reads one whole line.
+    /// Reads one whole line. Its event may wait for the lines after it (see
+    /// [`crate::parse`]): call [`Feed::flush`] once the input has caught up.
     pub fn line(&mut self, line: &str) {
         self.lines += 1;
-        let Some(parsed) = self.parser.parse(line) else {
-            return;
-        };
-        let change = self.tracker.apply(parsed, Instant::now());
-        if self.verbose {
-            match change {
-                // A restart or shutdown prints several such lines; only the
-                // one that dropped miners is news.
-                Some(Change::Cleared { miners: 0, .. }) | None => {}
-                Some(change) => log::info(describe(&change)),
-            }
+        let Feed {
+            parser,
+            tracker,
+            verbose,
+            ..
+        } = self;
+        parser.push(line, &mut |parsed| apply(tracker, *verbose, parsed));
+    }
+
+    /// The input has caught up with the JDC: apply what can be decided.
+    pub fn flush(&mut self) {
+        let Feed {
+            parser,
+            tracker,
+            verbose,
+            ..
+        } = self;
+        parser.flush(&mut |parsed| apply(tracker, *verbose, parsed));
+    }
+
+    /// The input has ended: apply everything.
+    pub fn finish(&mut self) {
+        let Feed {
+            parser,
+            tracker,
+            verbose,
+            ..
+        } = self;
+        parser.finish(&mut |parsed| apply(tracker, *verbose, parsed));
+    }
+
+    /// Reads whole lines and applies them at once, as a caught-up input does.
+    pub fn lines_now<'a>(&mut self, lines: impl IntoIterator<Item = &'a str>) {
+        for line in lines {
+            self.line(line);
         }
+        self.flush();
     }
 
     pub fn tracker(&self) -> &Tracker {
@@ -72,6 +98,18 @@ impl Feed {
     /// Lines read so far.
     pub fn lines(&self) -> u64 {
         self.lines
+    }
+}
+
+fn apply(tracker: &mut Tracker, verbose: bool, parsed: crate::parse::Parsed) {
+    let change = tracker.apply(parsed, Instant::now());
+    if verbose {
+        match change {
+            // A restart or shutdown prints several such lines; only the
+            // one that dropped miners is news.
+            Some(Change::Cleared { miners: 0, .. }) | None => {}
+            Some(change) => log::info(describe(&change)),
+        }
     }
 }
 

@@ -13,6 +13,10 @@ use std::path::{Path, PathBuf};
 use std::process::{ExitStatus, Stdio};
 use std::time::Duration;
 
+#[cfg(unix)]
+use nix::sys::signal::Signal;
+#[cfg(unix)]
+use nix::unistd::Pid;
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncSeekExt, AsyncWrite, AsyncWriteExt};
 
 use crate::feed::{lock, SharedFeed};
@@ -134,6 +138,7 @@ pub async fn follow_file(
     loop {
         followed.read_available(feed).await?;
         if mode == Follow::ToEnd {
+            lock(feed).finish();
             return Ok(());
         }
         tokio::time::sleep(POLL_INTERVAL).await;
@@ -189,6 +194,8 @@ impl Followed {
         loop {
             let n = self.file.read(&mut self.buf).await?;
             if n == 0 {
+                // Caught up with the JDC.
+                lock(feed).flush();
                 return Ok(());
             }
             self.position += n as u64;
@@ -275,6 +282,7 @@ pub async fn read_stream(
     loop {
         let n = reader.read(&mut buf).await?;
         if n == 0 {
+            lock(feed).finish();
             return Ok(());
         }
         if let Some(out) = echo.as_mut() {
@@ -289,6 +297,11 @@ pub async fn read_stream(
             }
         }
         feed_chunk(feed, &mut lines, &buf[..n]);
+        if n < buf.len() {
+            // A read that did not fill the buffer emptied the pipe: caught
+            // up with the JDC.
+            lock(feed).flush();
+        }
     }
 }
 
@@ -329,13 +342,13 @@ impl ChildCommand {
 /// Signals passed on to the child: whoever stops or reloads the reporter
 /// means the JDC.
 #[cfg(unix)]
-const FORWARDED: [libc::c_int; 6] = [
-    libc::SIGINT,
-    libc::SIGTERM,
-    libc::SIGHUP,
-    libc::SIGQUIT,
-    libc::SIGUSR1,
-    libc::SIGUSR2,
+const FORWARDED: [Signal; 6] = [
+    Signal::SIGINT,
+    Signal::SIGTERM,
+    Signal::SIGHUP,
+    Signal::SIGQUIT,
+    Signal::SIGUSR1,
+    Signal::SIGUSR2,
 ];
 
 /// Starts the JDC, passes its stdout and stderr through unchanged while
@@ -377,31 +390,29 @@ pub async fn run_child(command: &ChildCommand, feed: &SharedFeed) -> io::Result<
 /// from then on these signals no longer kill the reporter, which exits when
 /// the JDC does.
 #[cfg(unix)]
-fn catch_signals() -> io::Result<Vec<(libc::c_int, tokio::signal::unix::Signal)>> {
+fn catch_signals() -> io::Result<Vec<(Signal, tokio::signal::unix::Signal)>> {
     use tokio::signal::unix::{signal, SignalKind};
     FORWARDED
         .into_iter()
-        .map(|sig| Ok((sig, signal(SignalKind::from_raw(sig))?)))
+        .map(|sig| Ok((sig, signal(SignalKind::from_raw(sig as i32))?)))
         .collect()
 }
 
 /// One task per signal, each passing its signal on to the child.
 #[cfg(unix)]
 fn forward_signals(
-    caught: Vec<(libc::c_int, tokio::signal::unix::Signal)>,
+    caught: Vec<(Signal, tokio::signal::unix::Signal)>,
     pid: Option<u32>,
 ) -> Vec<tokio::task::JoinHandle<()>> {
-    let pid = pid.and_then(|p| libc::pid_t::try_from(p).ok());
+    let pid = pid.and_then(|p| i32::try_from(p).ok()).map(Pid::from_raw);
     let mut tasks = Vec::new();
     for (sig, mut stream) in caught {
         tasks.push(tokio::spawn(async move {
             while stream.recv().await.is_some() {
                 if let Some(pid) = pid {
-                    // SAFETY: kill(2) takes plain integers; it has no
-                    // memory-safety preconditions.
-                    unsafe {
-                        libc::kill(pid, sig);
-                    }
+                    // The child may have exited meanwhile; its status is
+                    // what counts then.
+                    let _ = nix::sys::signal::kill(pid, sig);
                 }
             }
         }));

@@ -7,7 +7,8 @@
 //! - [`input`]: where lines come from (a log file followed like `tail -F`,
 //!   standard input, or the JDC run as a child) and the splitting into whole
 //!   lines.
-//! - [`parse`]: one line to at most one [`parse::Event`]; pure.
+//! - [`parse`]: the JDC's own lines to [`parse::Event`]s, reading a message
+//!   that carries miners' strings whole so they cannot forge lines; pure.
 //! - [`tracker`]: events to the miner table, pairing each `SetupConnection`
 //!   with its downstream and expiring orphans; pure.
 //! - [`feed`]: parser and tracker behind the lock the input and the sender
@@ -15,6 +16,7 @@
 //! - [`monitor`]: the JDC's monitoring API, which can tell that a miner left.
 //! - [`send`]: the report, its validation, the POST and the every-interval
 //!   loop with its retry and empty-report rules.
+//! - [`http`]: the one HTTP client, and answers read up to a cap.
 //! - [`config`]: the jd-client TOML, for the identity and the pool's URL.
 //! - [`cli`] and [`settings`]: the command line, and the one immutable
 //!   [`settings::Settings`] made of it and the config.
@@ -27,6 +29,7 @@ pub mod cli;
 pub mod config;
 pub mod error;
 pub mod feed;
+pub mod http;
 pub mod input;
 pub mod log;
 pub mod monitor;

@@ -1,32 +1,37 @@
-//! The reporter's own log lines, on standard error.
+//! The reporter's own log lines, on standard error, through `tracing`.
 //!
-//! Same shape as the JDC's (`<RFC 3339> <LEVEL> <target>: <message>`) so both
-//! read alike in one terminal or journal; the `jdc_reporter` target keeps the
-//! reporter from ever mistaking its own lines for the JDC's. Standard output
-//! stays free for the JDC's pass-through and for `--dry-run` JSON.
+//! Same shape as the JDC's, because both use tracing-subscriber's default
+//! format (`<RFC 3339> <LEVEL> <target>: <message>`), so both read alike in
+//! one terminal or journal. Every line carries the `jdc_reporter` target
+//! whichever module logs it: the operator greps one name, and the reporter
+//! never mistakes its own lines for the JDC's. Standard output stays free for
+//! the JDC's pass-through and for `--dry-run` JSON.
 
 use std::fmt::Display;
-use std::io::Write;
 
-use chrono::{SecondsFormat, Utc};
+/// The target of every line the reporter logs.
+pub const TARGET: &str = "jdc_reporter";
 
-fn write(level: &str, message: impl Display) {
-    let now = Utc::now().to_rfc3339_opts(SecondsFormat::Micros, true);
-    // A closed stderr must not stop the reporter.
-    let _ = writeln!(
-        std::io::stderr().lock(),
-        "{now} {level:>5} jdc_reporter: {message}"
-    );
+/// Installs the subscriber: plain text (no colour codes, even on a
+/// terminal, so the lines parse like the JDC's log file), info and above.
+/// Call once, first thing.
+pub fn init() {
+    let _ = tracing_subscriber::fmt()
+        .with_writer(std::io::stderr)
+        .with_ansi(false)
+        .with_target(true)
+        .with_max_level(tracing::Level::INFO)
+        .try_init();
 }
 
 pub fn info(message: impl Display) {
-    write("INFO", message);
+    tracing::info!(target: TARGET, "{message}");
 }
 
 pub fn warn(message: impl Display) {
-    write("WARN", message);
+    tracing::warn!(target: TARGET, "{message}");
 }
 
 pub fn error(message: impl Display) {
-    write("ERROR", message);
+    tracing::error!(target: TARGET, "{message}");
 }

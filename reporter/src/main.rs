@@ -6,12 +6,13 @@
 use std::process::ExitCode;
 
 use clap::Parser;
-use jdc_reporter::app;
 use jdc_reporter::cli::Cli;
 use jdc_reporter::error::Error;
 use jdc_reporter::settings::Settings;
+use jdc_reporter::{app, log};
 
 fn main() -> ExitCode {
+    log::init();
     match run() {
         Ok(code) => code,
         Err(error) => {

@@ -21,6 +21,7 @@ use reqwest::{Client, Url};
 use serde::Deserialize;
 
 use crate::feed::{lock, SharedFeed};
+use crate::http;
 use crate::log;
 use crate::tracker::ClientView;
 
@@ -35,6 +36,10 @@ pub fn grace(refresh_secs: Option<u64>) -> Duration {
 
 /// The API's largest page.
 const PAGE: usize = 100;
+
+/// Pages read per list at most (10,000 clients, or channels of one client):
+/// a broken API that always claims more must not keep the reporter asking.
+const MAX_PAGES: usize = 100;
 
 /// A client of the monitoring API.
 pub struct Monitor {
@@ -153,7 +158,7 @@ impl Monitor {
 
     async fn clients(&self) -> Result<Vec<ClientItem>, String> {
         let mut all = Vec::new();
-        loop {
+        for _ in 0..MAX_PAGES {
             let url = format!(
                 "{}/api/v1/clients?offset={}&limit={PAGE}",
                 self.base,
@@ -169,12 +174,13 @@ impl Monitor {
                 return Ok(all);
             }
         }
+        Err(format!("it lists more than {} clients", MAX_PAGES * PAGE))
     }
 
     async fn identities(&self, id: u32) -> Result<Vec<String>, String> {
         let mut all = Vec::new();
         let mut offset = 0;
-        loop {
+        for _ in 0..MAX_PAGES {
             let url = format!(
                 "{}/api/v1/clients/{id}/channels?offset={offset}&limit={PAGE}",
                 self.base
@@ -198,9 +204,13 @@ impl Monitor {
                 return Ok(all);
             }
         }
+        Err(format!(
+            "it lists more than {} channels for client {id}",
+            MAX_PAGES * PAGE
+        ))
     }
 
-    /// GETs JSON; `None` for 404.
+    /// GETs JSON, reading at most [`http::MAX_BODY`] of it; `None` for 404.
     async fn get<T: serde::de::DeserializeOwned>(&self, url: &str) -> Result<Option<T>, String> {
         let response = self.client.get(url).send().await.map_err(|e| {
             if e.is_timeout() {
@@ -214,11 +224,12 @@ impl Monitor {
             return Ok(None);
         }
         if !status.is_success() {
-            return Err(format!("HTTP {} for {url}", status.as_u16()));
+            return Err(format!("{} for {url}", http::status_line(status)));
         }
-        response
-            .json()
+        let body = http::read_body(response)
             .await
+            .map_err(|e| format!("{e} for {url}"))?;
+        serde_json::from_slice(&body)
             .map(Some)
             .map_err(|e| format!("unexpected answer from {url}: {e}"))
     }

@@ -17,8 +17,9 @@ use std::io::Write;
 use std::time::Duration;
 
 use chrono::{SecondsFormat, Utc};
+use dmr_shared::api::JSON_CONTENT_TYPE;
 use dmr_shared::limits::{MAX_FIELD_LEN, MAX_MINERS, MAX_NOMINAL_HASH_RATE};
-use dmr_shared::{validate_report, Miner, Report, SCHEMA_VERSION};
+use dmr_shared::{validate_report, Accepted, Miner, Problem, Report, SCHEMA_VERSION};
 use reqwest::header::CONTENT_TYPE;
 use reqwest::{Client, StatusCode, Url};
 use tokio::time::Instant;
@@ -26,11 +27,9 @@ use tokio::time::Instant;
 use crate::cli::fmt_duration;
 use crate::error::Error;
 use crate::feed::{lock, SharedFeed};
+use crate::http::{self, BodyError};
 use crate::log;
 use crate::monitor::Monitor;
-
-/// A report that takes longer than this has failed.
-pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// The first retry after a failed POST; each further retry waits twice as
 /// long, up to one interval.
@@ -38,19 +37,6 @@ pub const FIRST_RETRY_AFTER: Duration = Duration::from_secs(5);
 
 /// Attempts for a `--once` report before giving up.
 const ONCE_ATTEMPTS: u32 = 3;
-
-/// The HTTP client reports go out with. Redirects are not followed: a POST
-/// redirected with 301/302 arrives as a GET, so the operator is told the
-/// right URL instead.
-pub fn http_client() -> Result<Client, Error> {
-    Client::builder()
-        .timeout(REQUEST_TIMEOUT)
-        .connect_timeout(REQUEST_TIMEOUT)
-        .redirect(reqwest::redirect::Policy::none())
-        .user_agent(concat!("jdc-reporter/", env!("CARGO_PKG_VERSION")))
-        .build()
-        .map_err(|e| Error::failure(format!("cannot set up HTTPS: {}", root_cause(&e))))
-}
 
 /// A report of `miners`, as of now, checked with the rules the pool applies.
 /// Strings are cut to what the schema allows, so one odd device (a
@@ -161,7 +147,8 @@ impl Deliver for Print {
     }
 }
 
-/// POSTs `report` to `url`.
+/// POSTs `report` to `url` and reads the pool's answer: the acceptance, or
+/// the RFC 9457 problem saying why not.
 pub async fn post(client: &Client, url: &Url, token: Option<&str>, report: &Report) -> Outcome {
     let body = match serde_json::to_vec(report) {
         Ok(body) => body,
@@ -173,7 +160,7 @@ pub async fn post(client: &Client, url: &Url, token: Option<&str>, report: &Repo
     };
     let mut request = client
         .post(url.clone())
-        .header(CONTENT_TYPE, "application/json")
+        .header(CONTENT_TYPE, JSON_CONTENT_TYPE)
         .body(body);
     if let Some(token) = token {
         request = request.bearer_auth(token);
@@ -182,7 +169,7 @@ pub async fn post(client: &Client, url: &Url, token: Option<&str>, report: &Repo
         Ok(response) => response,
         Err(e) => {
             return Outcome::Failed {
-                reason: describe_error(&e),
+                reason: http::describe_error(&e),
             }
         }
     };
@@ -191,32 +178,38 @@ pub async fn post(client: &Client, url: &Url, token: Option<&str>, report: &Repo
         .headers()
         .get(reqwest::header::LOCATION)
         .and_then(|l| l.to_str().ok())
-        .map(str::to_owned);
-    let body = response.bytes().await.unwrap_or_default();
-    let json: Option<serde_json::Value> = serde_json::from_slice(&body).ok();
+        .map(one_line);
+    let body = http::read_body(response).await;
     if status.is_success() {
+        // The status says the pool took the report; its count is a courtesy
+        // that a broken or oversized body does not take back.
+        let accepted = body
+            .ok()
+            .and_then(|b| serde_json::from_slice::<Accepted>(&b).ok())
+            .filter(|a| a.success)
+            .map(|a| a.accepted);
         return Outcome::Delivered {
             status: status.as_u16(),
-            accepted: json.as_ref().and_then(|v| v.get("accepted")?.as_u64()),
+            accepted,
         };
     }
-    let reason = match (&location, &json) {
+    let reason = match (&location, &body) {
         (Some(to), _) if status.is_redirection() => format!("the URL redirects to {to}"),
-        (_, Some(v)) => ["error", "message"]
-            .iter()
-            .find_map(|k| v.get(*k).and_then(|m| m.as_str()).map(str::to_owned))
-            .unwrap_or_else(|| excerpt(&body)),
-        _ => excerpt(&body),
+        (_, Ok(body)) => problem_reason(body).unwrap_or_else(|| http::status_line(status)),
+        (_, Err(e @ BodyError::TooLarge)) | (_, Err(e @ BodyError::Broken(_))) => {
+            format!("{} ({e})", http::status_line(status))
+        }
     };
     let retryable = status.is_server_error()
         || status == StatusCode::REQUEST_TIMEOUT
         || status == StatusCode::TOO_MANY_REQUESTS;
     if retryable {
-        Outcome::Failed {
-            reason: format!("HTTP {} {reason}", status.as_u16())
-                .trim_end()
-                .to_owned(),
-        }
+        let reason = if reason.starts_with("HTTP ") {
+            reason
+        } else {
+            format!("HTTP {}: {reason}", status.as_u16())
+        };
+        Outcome::Failed { reason }
     } else {
         Outcome::Refused {
             status: status.as_u16(),
@@ -225,38 +218,28 @@ pub async fn post(client: &Client, url: &Url, token: Option<&str>, report: &Repo
     }
 }
 
-/// The start of a body, on one line, for a log message.
-fn excerpt(body: &[u8]) -> String {
-    let text = String::from_utf8_lossy(body);
-    let line: String = text.split_whitespace().collect::<Vec<_>>().join(" ");
-    match line.char_indices().nth(120) {
+/// What an RFC 9457 problem body says (its `detail` and `field`), on one
+/// line; `None` when the body is not one or says nothing.
+fn problem_reason(body: &[u8]) -> Option<String> {
+    let problem: Problem = serde_json::from_slice(body).ok()?;
+    problem
+        .reason()
+        .map(|r| one_line(&r))
+        .filter(|r| !r.is_empty())
+}
+
+/// Text from the pool, safe for one log line: control characters and runs
+/// of whitespace become one space, and it is cut at 200 characters.
+fn one_line(text: &str) -> String {
+    const MAX: usize = 200;
+    let line = text
+        .split(|c: char| c.is_whitespace() || c.is_control())
+        .filter(|w| !w.is_empty())
+        .collect::<Vec<_>>()
+        .join(" ");
+    match line.char_indices().nth(MAX) {
         Some((i, _)) => format!("{}…", &line[..i]),
         None => line,
-    }
-}
-
-/// What went wrong with a request, in a few words.
-fn describe_error(e: &reqwest::Error) -> String {
-    if e.is_timeout() {
-        format!("no answer within {}", fmt_duration(REQUEST_TIMEOUT))
-    } else if e.is_connect() {
-        format!("cannot connect: {}", root_cause(e))
-    } else {
-        root_cause(e)
-    }
-}
-
-/// The innermost cause of an error, which is the one that says what happened
-/// (`connection refused`, `dns error: ...`).
-fn root_cause(e: &dyn std::error::Error) -> String {
-    let mut cause = e;
-    while let Some(next) = cause.source() {
-        cause = next;
-    }
-    let text = cause.to_string();
-    match text.find(" (os error") {
-        Some(i) => text[..i].to_lowercase(),
-        None => text,
     }
 }
 
@@ -269,7 +252,7 @@ fn summary(outcome: &Outcome, miners: usize) -> String {
         }
         Outcome::Refused { status, reason } => {
             let hint = match status {
-                401 | 403 => " (does the pool require a token? --token)",
+                401 | 403 => " (does the pool require a token? JDC_REPORTER_TOKEN or --token-file)",
                 404 | 405 => " (is this the pool's report URL? --report-url)",
                 300..=399 => " (use that URL with --report-url)",
                 _ => "",
@@ -415,7 +398,9 @@ fn refused(destination: &str, status: u16, reason: &str) -> Error {
         "the pool refused the report: HTTP {status} from {destination}: {reason}"
     ));
     match status {
-        401 | 403 => err.hint("the pool may require a token: --token TOKEN (or JDC_REPORTER_TOKEN)"),
+        401 | 403 => err.hint(
+            "the pool may require a token: set JDC_REPORTER_TOKEN, or give --token-file FILE",
+        ),
         404 | 405 => err.hint(
             "this pool may not accept downstream reports at this URL; ask its operator, or use --report-url",
         ),
@@ -430,15 +415,7 @@ mod tests {
     use std::sync::{Arc, Mutex};
 
     fn miner(vendor: &str) -> Miner {
-        Miner {
-            vendor: vendor.into(),
-            hardware_version: String::new(),
-            firmware: String::new(),
-            device_id: String::new(),
-            nominal_hash_rate: 1e12,
-            user_identity: "bc1q.w".into(),
-            connected_at: "2026-11-24T18:36:12.581187Z".into(),
-        }
+        dmr_shared::testing::miner(vendor, 1e12, "bc1q.w")
     }
 
     #[test]
@@ -522,7 +499,7 @@ mod tests {
     async fn first_after_ten_seconds_then_every_interval() {
         let t0 = Instant::now();
         let (feed, calls) = start(vec![]);
-        lock(&feed).line(OPEN);
+        lock(&feed).lines_now([OPEN]);
         at(200, t0).await;
         assert_eq!(
             *calls.lock().unwrap(),
@@ -539,11 +516,11 @@ mod tests {
             calls.lock().unwrap().is_empty(),
             "no miners yet: nothing to say"
         );
-        lock(&feed).line(OPEN);
+        lock(&feed).lines_now([OPEN]);
         at(100, t0).await;
-        lock(&feed).line(GONE);
+        lock(&feed).lines_now([GONE]);
         at(300, t0).await;
-        lock(&feed).line(OPEN);
+        lock(&feed).lines_now([OPEN]);
         at(400, t0).await;
         assert_eq!(
             *calls.lock().unwrap(),
@@ -555,7 +532,7 @@ mod tests {
     async fn failures_back_off_and_never_pile_up() {
         let t0 = Instant::now();
         let (feed, calls) = start(vec![failed(); 100]);
-        lock(&feed).line(OPEN);
+        lock(&feed).lines_now([OPEN]);
         at(400, t0).await;
         let times: Vec<u64> = calls.lock().unwrap().iter().map(|c| c.0).collect();
         // 5 s, 10 s, 20 s between retries; a retry that would land after
@@ -582,7 +559,7 @@ mod tests {
             Duration::ZERO,
         );
         let (feed, calls) = start(vec![failed(), failed(), ok, refused, failed()]);
-        lock(&feed).line(OPEN);
+        lock(&feed).lines_now([OPEN]);
         at(140, t0).await;
         let times: Vec<u64> = calls.lock().unwrap().iter().map(|c| c.0).collect();
         assert_eq!(times, [10, 15, 25, 70, 130, 135]);
@@ -599,7 +576,7 @@ mod tests {
             Duration::from_secs(130),
         );
         let (feed, calls) = start(vec![slow]);
-        lock(&feed).line(OPEN);
+        lock(&feed).lines_now([OPEN]);
         at(260, t0).await;
         let times: Vec<u64> = calls.lock().unwrap().iter().map(|c| c.0).collect();
         assert_eq!(times, [10, 190, 250]);

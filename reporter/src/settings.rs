@@ -11,7 +11,7 @@ use reqwest::Url;
 
 use crate::cli::Cli;
 use crate::config::JdcConfig;
-use crate::error::Error;
+use crate::error::{io_reason, Error};
 use crate::input::ChildCommand;
 
 /// The first report goes out this long after start: long enough for a JDC
@@ -169,10 +169,16 @@ impl Settings {
             }
         };
 
+        let token = token(&cli)?;
+        if let (Some(_), Some(url)) = (&token, &url) {
+            if !cli.dry_run && !cli.allow_insecure_token {
+                check_token_transport(url)?;
+            }
+        }
         settings.target = Some(Target {
             identity,
             url,
-            token: cli.token.filter(|t| !t.is_empty()),
+            token,
         });
         Ok(settings)
     }
@@ -198,6 +204,52 @@ impl Settings {
     }
 }
 
+/// The bearer token: `--token` (or `JDC_REPORTER_TOKEN`), or the first line
+/// of `--token-file`.
+fn token(cli: &Cli) -> Result<Option<String>, Error> {
+    let Some(path) = &cli.token_file else {
+        return Ok(cli.token.clone().filter(|t| !t.is_empty()));
+    };
+    let text = std::fs::read_to_string(path).map_err(|e| {
+        Error::config(format!(
+            "cannot read the token file {}: {}",
+            path.display(),
+            io_reason(&e)
+        ))
+        .hint("--token-file takes a file holding the token the pool gave you, on its first line")
+    })?;
+    match text.lines().next().map(str::trim) {
+        Some(token) if !token.is_empty() => Ok(Some(token.to_owned())),
+        _ => Err(
+            Error::config(format!("the token file {} is empty", path.display()))
+                .hint("put the token the pool gave you on its first line"),
+        ),
+    }
+}
+
+/// A bearer token is as good as a password to whoever reads it: it goes
+/// over plain http:// only to this machine.
+fn check_token_transport(url: &Url) -> Result<(), Error> {
+    if url.scheme() != "http" || is_loopback(url) {
+        return Ok(());
+    }
+    let host = url.host_str().unwrap_or_default();
+    Err(Error::config(format!(
+        "the token would be sent over plain http:// to {host}, where anyone on the way can read it"
+    ))
+    .hint("use the pool's https:// URL (--report-url https://...), or add --allow-insecure-token if you trust every network between here and the pool"))
+}
+
+fn is_loopback(url: &Url) -> bool {
+    let host = url.host_str().unwrap_or_default();
+    host.eq_ignore_ascii_case("localhost")
+        || host
+            .trim_start_matches('[')
+            .trim_end_matches(']')
+            .parse::<std::net::IpAddr>()
+            .is_ok_and(|ip| ip.is_loopback())
+}
+
 /// The identity must pass the pool's own rules, or every report would be
 /// refused: check it once, now, with the shared validation.
 fn check_identity(identity: &str) -> Result<(), Error> {
@@ -215,4 +267,35 @@ pub fn monitoring_url_for(address: &str) -> String {
         .map(|port| format!("127.0.0.1:{port}"))
         .unwrap_or_else(|| address.to_owned());
     format!("http://{address}")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tokens_go_over_plain_http_only_to_this_machine() {
+        for url in [
+            "https://pool.example.com/api/downstream-report",
+            "http://127.0.0.1:3333/api/downstream-report",
+            "http://127.9.0.1:3333/api/downstream-report",
+            "http://localhost:3333/api/downstream-report",
+            "http://[::1]:3333/api/downstream-report",
+        ] {
+            assert!(
+                check_token_transport(&Url::parse(url).unwrap()).is_ok(),
+                "{url}"
+            );
+        }
+        for url in [
+            "http://pool.example.com:3333/api/downstream-report",
+            "http://10.0.0.2:3333/api/downstream-report",
+            "http://[2001:db8::1]:3333/api/downstream-report",
+            "http://localhost.example.com/api/downstream-report",
+        ] {
+            let err = check_token_transport(&Url::parse(url).unwrap()).unwrap_err();
+            assert_eq!(err.code, crate::error::exit::CONFIG, "{url}");
+            assert!(err.message.contains("plain http://"), "{url}: {err}");
+        }
+    }
 }

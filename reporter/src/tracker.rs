@@ -112,10 +112,9 @@ impl Tracker {
         Self::default()
     }
 
-    /// Applies one parsed line. `seen` is when the reporter read it. A line
-    /// without a timestamp is taken as logged now.
+    /// Applies one parsed line. `seen` is when the reporter read it.
     pub fn apply(&mut self, parsed: Parsed, seen: Instant) -> Option<Change> {
-        let at = parsed.at.unwrap_or_else(Stamp::now);
+        let at = parsed.at;
         self.expire_pending(&at);
         match parsed.event {
             Event::Setup(device) => {
@@ -340,17 +339,15 @@ impl Tracker {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::parse::parse_line;
+    use crate::parse::parse_text;
     use std::time::Duration;
 
     /// Lines in, table out; unparsed lines are skipped like the real input.
     fn replay(lines: &[String]) -> Tracker {
         let mut t = Tracker::new();
         let now = Instant::now();
-        for line in lines {
-            if let Some(p) = parse_line(line) {
-                t.apply(p, now);
-            }
+        for p in parse_text(&lines.join("\n")) {
+            t.apply(p, now);
         }
         t
     }
@@ -368,7 +365,7 @@ mod tests {
     }
 
     fn open(t: u32, kind: &str, id: u32, who: &str) -> String {
-        format!("{}  INFO jd_client_sv2::channel_manager::downstream_message_handler: Received: Open{kind}MiningChannel(request_id: 1, user_identity: {who}, nominal_hash_rate: 1000, max_target: U256(ff)) downstream_id={id}", at(t))
+        format!("{}  INFO jd_client_sv2::channel_manager::downstream_message_handler: Received: Open{kind}MiningChannel(request_id: 1, user_identity: {who}, nominal_hash_rate: 1000, max_target: U256({})) downstream_id={id}", at(t), "f".repeat(64))
     }
 
     fn gone(t: u32, id: u32) -> String {

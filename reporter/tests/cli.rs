@@ -61,6 +61,9 @@ fn help_documents_every_flag_and_the_exit_codes() {
         "--identity",
         "--report-url",
         "--token",
+        "--token-file",
+        "--allow-insecure-token",
+        "JDC_REPORTER_TOKEN",
         "--interval",
         "--monitoring-url",
         "--once",
@@ -108,7 +111,7 @@ fn a_dry_run_prints_the_report_from_a_replayed_log() {
                 "hardwareVersion": "BM1370",
                 "firmware": "",
                 "deviceId": "",
-                "nominalHashRate": 1000000000000.0,
+                "nominalHashRate": 1000000000000u64,
                 "userIdentity": "bc1qexampleaddr.bitaxe1",
                 "connectedAt": "2026-11-24T18:36:28.978564Z"
             }])
@@ -259,7 +262,8 @@ fn once_posts_to_the_pool_named_in_the_config() {
             .current_dir(dir.path())
             .arg("-c")
             .arg(&config)
-            .args(["--log", "running.log", "--once", "--token", "s3cret"])
+            .args(["--log", "running.log", "--once"])
+            .env("JDC_REPORTER_TOKEN", "s3cret")
             .assert()
             .success()
             .stdout("")
@@ -460,13 +464,205 @@ fn signals_are_forwarded_to_the_child_and_its_status_returned() {
         assert_eq!(stdout.read(&mut byte).unwrap(), 1, "the child said nothing");
         seen.push(byte[0]);
     }
-    // SAFETY: kill(2) on the pid of a process we spawned.
-    unsafe {
-        libc::kill(child.id() as libc::pid_t, libc::SIGTERM);
-    }
+    terminate(&child);
     let status = child.wait().unwrap();
     let mut rest = String::new();
     stdout.read_to_string(&mut rest).unwrap();
     assert_eq!(rest, "got TERM\n");
     assert_eq!(status.code(), Some(3));
+}
+
+/// The reference Rust pool's view of a report: whole-number hash rates
+/// (`u64`), an integer schema version, every string present, nothing else.
+#[derive(Debug, serde::Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[allow(dead_code)]
+struct StrictReport {
+    schema_version: u64,
+    jdc_user_identity: String,
+    timestamp: String,
+    miners: Vec<StrictMiner>,
+}
+
+#[derive(Debug, serde::Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[allow(dead_code)]
+struct StrictMiner {
+    vendor: String,
+    hardware_version: String,
+    firmware: String,
+    device_id: String,
+    nominal_hash_rate: u64,
+    user_identity: String,
+    connected_at: String,
+}
+
+#[test]
+fn a_strict_pool_reads_the_reports_as_sent() {
+    let dir = workdir();
+    // The bitaxe and the translator's two channels: 1, 13.5 and 0.5 TH/s.
+    let cut = FIXTURE.find("2026-11-24T18:36:18").unwrap();
+    write(dir.path(), "three.log", &FIXTURE[..cut]);
+    let pool = Receiver::start();
+    reporter()
+        .current_dir(dir.path())
+        .args(["--identity", IDENTITY, "--report-url", &pool.url()])
+        .args(["--log", "three.log", "--once"])
+        .assert()
+        .success();
+    let dry = reporter()
+        .current_dir(dir.path())
+        .args([
+            "--identity",
+            IDENTITY,
+            "--log",
+            "three.log",
+            "--once",
+            "--dry-run",
+        ])
+        .output()
+        .unwrap();
+    assert!(dry.status.success());
+    let requests = pool.requests();
+    assert_eq!(requests.len(), 1);
+    for body in [&requests[0].body, &dry.stdout] {
+        let report: StrictReport = serde_json::from_slice(body).unwrap_or_else(|e| {
+            panic!(
+                "a strict pool refuses {}: {e}",
+                String::from_utf8_lossy(body)
+            )
+        });
+        let rates: Vec<u64> = report.miners.iter().map(|m| m.nominal_hash_rate).collect();
+        assert_eq!(
+            rates,
+            [1_000_000_000_000, 13_500_000_000_000, 500_000_000_000]
+        );
+        assert_eq!(report.schema_version, 1);
+    }
+    assert!(
+        String::from_utf8_lossy(&requests[0].body).contains("\"nominalHashRate\":1000000000000,")
+    );
+}
+
+#[test]
+fn a_refusal_says_the_pools_reason_or_the_status() {
+    let dir = workdir();
+    let pool = Receiver::start();
+    let once = |pool: &Receiver| {
+        reporter()
+            .current_dir(dir.path())
+            .args(["--identity", IDENTITY, "--report-url", &pool.url()])
+            .args(["--log", "running.log", "--once"])
+            .assert()
+            .code(1)
+    };
+    pool.set_status(422);
+    pool.set_error_body(
+        "application/problem+json",
+        r#"{"type":"about:blank","title":"Invalid report","status":422,"detail":"must be at most 255 bytes","field":"miners[0].vendor","success":false}"#,
+    );
+    once(&pool)
+        .stderr(predicate::str::contains(
+            r#"report refused miners=1 status=422 reason="must be at most 255 bytes (field miners[0].vendor)""#,
+        ))
+        .stderr(predicate::str::contains("\"title\"").not());
+    // Not a problem body (a proxy's page): the status line says it.
+    pool.set_status(400);
+    pool.set_error_body(
+        "text/html",
+        "<html><body><h1>400 Bad Request</h1>\n<p>nginx</p></body></html>",
+    );
+    once(&pool)
+        .stderr(predicate::str::contains(r#"reason="HTTP 400 Bad Request""#))
+        .stderr(predicate::str::contains("<html>").not());
+}
+
+#[test]
+fn a_token_goes_over_plain_http_only_to_this_machine() {
+    let dir = workdir();
+    // Nothing is sent anywhere: the check stops the start, and with the
+    // flag the missing log does.
+    let base = |cmd: &mut Command| {
+        cmd.current_dir(dir.path())
+            .args(["--identity", IDENTITY])
+            .args([
+                "--report-url",
+                "http://pool.example.com:3333/api/downstream-report",
+            ])
+            .args(["--log", "missing.log", "--once"])
+            .env("JDC_REPORTER_TOKEN", "s3cret");
+    };
+    let mut cmd = reporter();
+    base(&mut cmd);
+    cmd.assert()
+        .code(3)
+        .stderr(predicate::str::contains(
+            "error: the token would be sent over plain http:// to pool.example.com",
+        ))
+        .stderr(predicate::str::contains(
+            "hint: use the pool's https:// URL",
+        ))
+        .stderr(predicate::function(|e: &str| e.lines().count() == 2));
+    let mut cmd = reporter();
+    base(&mut cmd);
+    cmd.arg("--allow-insecure-token")
+        .assert()
+        .code(4)
+        .stderr(predicate::str::contains("cannot read the log missing.log"));
+    // A config's pool is plain http: the same rule.
+    let local = std::fs::read_to_string(config_per_upstream(dir.path(), 3333)).unwrap();
+    let remote = write(
+        dir.path(),
+        "remote.toml",
+        &local.replace(
+            "pool_address = \"127.0.0.1\"",
+            "pool_address = \"pool.example.com\"",
+        ),
+    );
+    reporter()
+        .current_dir(dir.path())
+        .arg("-c")
+        .arg(&remote)
+        .args(["--log", "missing.log", "--once"])
+        .env("JDC_REPORTER_TOKEN", "s3cret")
+        .assert()
+        .code(3)
+        .stderr(predicate::str::contains(
+            "plain http:// to pool.example.com",
+        ));
+}
+
+#[test]
+fn a_token_file_is_read_and_its_problems_exit_3() {
+    let dir = workdir();
+    let pool = Receiver::start();
+    write(dir.path(), "token", "s3cret-from-file\n");
+    write(dir.path(), "empty-token", "\n");
+    reporter()
+        .current_dir(dir.path())
+        .args(["--identity", IDENTITY, "--report-url", &pool.url()])
+        .args(["--log", "running.log", "--once", "--token-file", "token"])
+        .assert()
+        .success();
+    assert_eq!(
+        pool.requests()[0].header("authorization"),
+        Some("Bearer s3cret-from-file")
+    );
+    for (file, message) in [
+        (
+            "missing-token",
+            "cannot read the token file missing-token: no such file",
+        ),
+        ("empty-token", "the token file empty-token is empty"),
+    ] {
+        reporter()
+            .current_dir(dir.path())
+            .args(["--identity", IDENTITY, "--report-url", &pool.url()])
+            .args(["--log", "running.log", "--once", "--token-file", file])
+            .assert()
+            .code(3)
+            .stderr(predicate::str::contains(message))
+            .stderr(predicate::str::contains("\n  hint: "));
+    }
+    assert_eq!(pool.requests().len(), 1, "a token problem sends nothing");
 }

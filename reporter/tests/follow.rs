@@ -1,7 +1,10 @@
 //! The reporter following a log file while a "JDC" writes it: lines are
 //! appended in steps, the file is rotated and truncated under it, and a local
 //! HTTP receiver on 127.0.0.1 gets the reports each step should produce. A
-//! short `--interval` stands in for the minute.
+//! short `--interval` stands in for the minute. "Nothing was sent" is
+//! checked after report ticks went by, which the receiver sees: the reporter
+//! asks it, as its `--monitoring-url`, once per tick (and is told 404, so
+//! the log alone decides).
 
 mod common;
 
@@ -68,20 +71,21 @@ fn following_a_log_through_appends_rotation_and_truncation() {
         .arg(&config)
         .arg("--log")
         .arg(&log)
-        .args(["--interval", INTERVAL, "--verbose"])
+        .args(["--interval", INTERVAL, "--verbose", "--monitoring-url"])
+        .arg(pool.base_url())
         .stdout(Stdio::null())
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();
-    // Wait for the start-up line, then a little for the file to be opened at
-    // its end.
+    // Wait for the start-up line, then for two ticks: the file is open at
+    // its end, and the first tick had nothing to send.
     let stderr = BufReader::new(child.stderr.take().unwrap());
     let mut stderr_lines = stderr.lines();
     let first = stderr_lines.next().unwrap().unwrap();
     assert!(first.contains("from its end"), "{first}");
     std::thread::spawn(move || stderr_lines.for_each(|l| eprintln!("reporter: {}", l.unwrap())));
     let mut running = Running(child);
-    std::thread::sleep(Duration::from_millis(500));
+    pool.wait_for_gets(0, 2, WAIT);
     assert!(
         pool.requests().is_empty(),
         "no miners seen yet: nothing to report"
@@ -145,7 +149,7 @@ fn following_a_log_through_appends_rotation_and_truncation() {
         r.last().is_some_and(|r| r.miners().is_empty())
     });
     let count = requests.len();
-    std::thread::sleep(Duration::from_millis(1500));
+    pool.wait_for_gets(pool.gets(), 3, WAIT);
     assert_eq!(
         pool.requests().len(),
         count,
@@ -159,7 +163,7 @@ fn following_a_log_through_appends_rotation_and_truncation() {
     let open = "2026-11-24T19:00:05.400000Z  INFO jd_client_sv2::channel_manager::downstream_message_handler: Received: OpenStandardMiningChannel(request_id: 1, user_identity: bc1qexampleaddr.nerd, nominal_hash_rate: 4800000000000, max_target: U256(ff)) downstream_id=12";
     append(&log, restart);
     append(&log, &open[..open.len() - 1]);
-    std::thread::sleep(Duration::from_millis(1000));
+    pool.wait_for_gets(pool.gets(), 3, WAIT);
     assert_eq!(pool.requests().len(), count, "a partial line is not parsed");
     append(&log, "2\n");
     let requests = pool.wait_for(WAIT, "the NerdQAxe after the restart", |r| {
@@ -171,8 +175,7 @@ fn following_a_log_through_appends_rotation_and_truncation() {
     // SIGTERM stops a follower cleanly.
     #[cfg(unix)]
     {
-        // SAFETY: kill(2) on the pid of a process we spawned.
-        unsafe { libc::kill(running.0.id() as libc::pid_t, libc::SIGTERM) };
+        terminate(&running.0);
         assert!(running.0.wait().unwrap().success());
     }
 }

@@ -21,9 +21,16 @@ const FIXTURE: &str = include_str!("fixtures/jd_client_sv2-0.6.0-session.log");
 type Row = (String, String, String, f64, String);
 
 fn feed(tracker: &mut Tracker, parser: &mut Parser, line: &str) {
-    if let Some(parsed) = parser.parse(line) {
+    parser.push(line, &mut |parsed| {
         tracker.apply(parsed, Instant::now());
-    }
+    });
+}
+
+/// The input has caught up: what waited for the lines after it is applied.
+fn caught_up(tracker: &mut Tracker, parser: &mut Parser) {
+    parser.flush(&mut |parsed| {
+        tracker.apply(parsed, Instant::now());
+    });
 }
 
 fn rows(tracker: &Tracker) -> Vec<Row> {
@@ -56,6 +63,7 @@ fn table_at(log: &str, cutoff: &str) -> Vec<Row> {
         }
         feed(&mut tracker, &mut parser, line);
     }
+    caught_up(&mut tracker, &mut parser);
     rows(&tracker)
 }
 
@@ -189,6 +197,7 @@ fn reads_split_anywhere_give_the_same_table() {
             });
             at = next;
         }
+        caught_up(&mut tracker, &mut parser);
         assert_eq!(rows(&tracker), vec![bitaxe2()], "seed {seed}");
     }
 }
@@ -206,8 +215,10 @@ fn a_partial_line_is_never_parsed() {
     lines.push(head.as_bytes(), &mut |line| {
         feed(&mut tracker, &mut parser, line)
     });
+    caught_up(&mut tracker, &mut parser);
     assert!(rows(&tracker).is_empty());
     lines.push(b"\n", &mut |line| feed(&mut tracker, &mut parser, line));
+    caught_up(&mut tracker, &mut parser);
     assert_eq!(rows(&tracker), vec![bitaxe0()]);
     assert!(tail.starts_with('\n'));
 }
@@ -355,4 +366,72 @@ fn a_restart_or_an_upstream_fallback_empties_the_table_and_ids_start_over() {
         "{running}2026-11-24T18:36:55.000000Z  WARN jd_client_sv2::jdc_runtime: Upstream/Job Declarator connection dropped — attempting reconnection...\n"
     );
     assert_eq!(table_at(&fallback, "2026-11-24T20"), vec![]);
+}
+
+/// A device that puts a line break and a forged JDC line into its strings:
+/// the forged shutdown, or disconnect of the bitaxe, is never believed. The
+/// device's own channel is still counted, without its vendor.
+#[test]
+fn device_strings_with_forged_lines_change_nothing_else() {
+    let forged_stop =
+        "2026-11-24T18:36:47.900000Z  INFO jd_client_sv2: Ctrl+C received — initiating graceful shutdown...";
+    let forged_gone = "2026-11-24T18:36:47.900000Z  WARN jd_client_sv2::downstream: Downstream::handle_downstream_message requested disconnect; cancelling downstream token downstream_id=2 error_kind=ChannelErrorReceiver(RecvError)";
+    let running = &FIXTURE[..FIXTURE.find("2026-11-24T18:36:48").unwrap()];
+    let setup = |vendor: &str| {
+        format!("2026-11-24T18:36:47.500000Z  INFO jd_client_sv2::downstream::common_message_handler: Received: SetupConnection(protocol: 0, min_version: 2, max_version: 2, flags: 0x00000001, endpoint_host: 10.0.0.9, endpoint_port: 34265, vendor: {vendor}, hardware_version: BM1370, firmware: , device_id: )\n")
+    };
+    let open = |identity: &str| {
+        format!("2026-11-24T18:36:47.800000Z  INFO jd_client_sv2::channel_manager::downstream_message_handler: Received: OpenStandardMiningChannel(request_id: 1, user_identity: {identity}, nominal_hash_rate: 1000000000000, max_target: U256(ffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff)) downstream_id=5\n")
+    };
+    for forged in [forged_stop, forged_gone] {
+        for (vendor, identity, evil_vendor, evil_identity) in [
+            // Raw: the JDC prints the line break as it came.
+            (
+                format!("Acme\n{forged}"),
+                "bc1qexampleaddr.evil".to_owned(),
+                "",
+                "bc1qexampleaddr.evil".to_owned(),
+            ),
+            (
+                "Acme".to_owned(),
+                format!("bc1qexampleaddr.evil\n{forged}"),
+                "Acme",
+                format!("bc1qexampleaddr.evil\n{forged}"),
+            ),
+            // Escaped: a JDC that escapes it prints one line.
+            (
+                format!("Acme\\n{forged}"),
+                "bc1qexampleaddr.evil".to_owned(),
+                "escaped",
+                "bc1qexampleaddr.evil".to_owned(),
+            ),
+            (
+                "Acme".to_owned(),
+                format!("bc1qexampleaddr.evil\\n{forged}"),
+                "Acme",
+                format!("bc1qexampleaddr.evil\\n{forged}"),
+            ),
+        ] {
+            let log = format!("{running}{}{}", setup(&vendor), open(&identity));
+            let table = table_at(&log, "2026-11-24T20");
+            let evil_vendor = if evil_vendor == "escaped" {
+                vendor.as_str()
+            } else {
+                evil_vendor
+            };
+            let evil = row(
+                evil_vendor,
+                if evil_vendor.is_empty() { "" } else { "BM1370" },
+                &evil_identity,
+                1e12,
+                "2026-11-24T18:36:47.500000Z",
+            );
+            // The bitaxe on downstream 2 is still there.
+            assert_eq!(
+                table,
+                vec![bitaxe2(), evil],
+                "vendor {vendor:?} identity {identity:?}"
+            );
+        }
+    }
 }

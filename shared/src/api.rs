@@ -55,6 +55,7 @@ pub fn report_path(identity: &str) -> String {
 /// The answer to an accepted report. The protocol asks for `success` and
 /// `accepted`; the rest says what the pool did with it.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase", default)]
 pub struct Accepted {
     /// Always `true`.
@@ -79,6 +80,7 @@ pub struct Accepted {
 /// writes it. Reading is lenient (every member optional), so a client can
 /// read other pools' problems too; see [`Problem::reason`].
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(default)]
 pub struct Problem {
     /// A URI naming the problem type; `about:blank` (the status says it).
@@ -91,7 +93,9 @@ pub struct Problem {
     /// What was wrong with this request, for a person to act on.
     pub detail: String,
     /// The member at fault (`miners[2].connectedAt`, `limit`), when one is.
+    /// Left out otherwise, never `null`: a string when present.
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "schema", schemars(with = "String"))]
     pub field: Option<String>,
     /// Always `false`, for JDCs that only look at `success`.
     pub success: bool,
@@ -132,6 +136,18 @@ impl Problem {
         })
     }
 }
+
+/// Header by which the pool's mining-port gateway (`mining-gateway
+/// --gateway-token`) proves a request came through it: the Worker compares it
+/// with its `GATEWAY_TOKEN` secret, in constant time.
+pub const GATEWAY_TOKEN_HEADER: &str = "X-Gateway-Token";
+
+/// Header in which the gateway names the JDC's IP address. The Worker uses
+/// it for the per-IP rate limit and its log lines only when the request also
+/// carries the right [`GATEWAY_TOKEN_HEADER`]; otherwise anyone could pick
+/// their own rate-limit key by sending it. The gateway replaces any value a
+/// client sent with the address it accepted the connection from.
+pub const FORWARDED_FOR_HEADER: &str = "X-Forwarded-For";
 
 #[cfg(test)]
 mod tests {

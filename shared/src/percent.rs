@@ -1,9 +1,12 @@
 //! Percent-encoding (RFC 3986) and query strings, as the Worker reads paths
 //! and `?limit=&cursor=` and as clients build report paths and `Link`s.
 //!
-//! By hand rather than with the `url` crate: the Worker's `Request::url()`
-//! parses with it, and its Unicode tables (for international domain names
-//! that never occur here) would double the size of the Worker's wasm.
+//! By hand, for the Worker's size. Parsing the request URL with the `url`
+//! crate (as `Request::url()` does) brings in its tables for international
+//! domain names, which never occur here: the Worker's wasm measured 202,451
+//! bytes gzip that way against 133,606 with this module. Even
+//! `percent-encoding` and `form_urlencoded`, the small crates `url` is made
+//! of, measured 2,215 bytes gzip more than these few functions.
 
 /// Decodes `%XX` escapes (and `+` as a space when `plus_is_space`, as in a
 /// query string). `None` for a bad escape or bytes that are not UTF-8.

@@ -2,7 +2,7 @@
 //! (`camelCase` on the wire).
 
 use chrono::{DateTime, SecondsFormat, Utc};
-use serde::{Deserialize, Serialize};
+use serde::{Deserialize, Serialize, Serializer};
 
 /// A time as the pool writes it: RFC 3339 in one fixed shape (UTC,
 /// milliseconds, `Z`), so stored times also sort as strings.
@@ -15,6 +15,7 @@ pub const SCHEMA_VERSION: u64 = 1;
 
 /// One report: the miners connected to a JDC at `timestamp`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct Report {
     /// Always [`SCHEMA_VERSION`].
@@ -32,6 +33,7 @@ pub struct Report {
 /// One downstream device, as the JDC learnt it from `SetupConnection` and the
 /// channel it opened.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct Miner {
     /// `SetupConnection.vendor`; may be empty.
@@ -43,11 +45,29 @@ pub struct Miner {
     /// `SetupConnection.device_id`; may be empty.
     pub device_id: String,
     /// Self-reported hash rate in H/s from the channel open message.
+    /// Written as a JSON integer when it is one (see [`hash_rate`]).
+    #[serde(serialize_with = "hash_rate")]
     pub nominal_hash_rate: f64,
     /// The worker identity the channel was opened with.
     pub user_identity: String,
     /// When the miner connected to the JDC (RFC 3339).
     pub connected_at: String,
+}
+
+/// Writes a hash rate as a JSON integer when it is a whole number that fits
+/// a `u64` (`1000000000000`, as the spec's example has it), else as the float
+/// it is (`0.5`, `1e20`). Pools that declare the field `u64` (the reference
+/// Rust pool does) refuse `1000000000000.0`, and an integer reads back as the
+/// same `f64`, so nothing is lost either way.
+pub fn hash_rate<S: Serializer>(rate: &f64, serializer: S) -> Result<S::Ok, S::Error> {
+    // 2^64 is the first float past u64::MAX; every whole float below it
+    // converts exactly.
+    const U64_END: f64 = 18_446_744_073_709_551_616.0;
+    if rate.fract() == 0.0 && (0.0..U64_END).contains(rate) {
+        serializer.serialize_u64(*rate as u64)
+    } else {
+        serializer.serialize_f64(*rate)
+    }
 }
 
 impl Report {
@@ -61,6 +81,7 @@ impl Report {
 /// plus what the pool derived from it. Serialises flat, so each stored report
 /// is still a schema v1 report for clients that know nothing more.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct StoredReport {
     #[serde(flatten)]
@@ -72,4 +93,46 @@ pub struct StoredReport {
     /// The `userAgent` this report renames `jd-client/sv2` rows to; `null`
     /// when no miner names a vendor.
     pub user_agent: Option<String>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::testing::{miner, report};
+
+    fn rate_json(rate: f64) -> String {
+        let json = serde_json::to_value(miner("bitaxe", rate, "w")).unwrap();
+        json["nominalHashRate"].to_string()
+    }
+
+    #[test]
+    fn whole_hash_rates_are_json_integers_and_fractions_stay() {
+        for (rate, text) in [
+            (1e12, "1000000000000"),
+            (0.0, "0"),
+            (-0.0, "0"),
+            (13.5e12, "13500000000000"),
+            (18_446_744_073_709_549_568.0, "18446744073709549568"),
+            (0.5, "0.5"),
+            (1234.25, "1234.25"),
+            (18_446_744_073_709_551_616.0, "1.8446744073709552e+19"),
+            (1e30, "1e+30"),
+        ] {
+            assert_eq!(rate_json(rate), text, "{rate}");
+        }
+    }
+
+    #[test]
+    fn integers_and_fractions_read_back_to_the_same_float() {
+        for rate in [0.0, 1e12, 13.5e12, 0.5, 1e20, 1e30, 123_456_789.123_456_79] {
+            let sent = report("bc1q.jdc", vec![miner("bitaxe", rate, "w")]);
+            let text = serde_json::to_string(&sent).unwrap();
+            let back: Report = serde_json::from_str(&text).unwrap();
+            assert_eq!(
+                back.miners[0].nominal_hash_rate.to_bits(),
+                rate.to_bits(),
+                "{text}"
+            );
+        }
+    }
 }

@@ -19,6 +19,7 @@ pub const UNKNOWN_VENDOR: &str = "(unknown)";
 
 /// Miners and hash rate of one vendor within a JDC.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct VendorShare {
     /// The vendor as it reaches the database ([`sanitize_vendor`]), or
@@ -31,6 +32,7 @@ pub struct VendorShare {
 
 /// One live JDC at a glance.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct JdcSummary {
     /// The `jdcUserIdentity`. Not kept in the metadata: the key holds it.

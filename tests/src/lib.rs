@@ -23,11 +23,15 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use dmr_shared::api::{OPENAPI_PATH, REPORTS_PATH};
+use dmr_shared::testing;
 use serde_json::{json, Value};
 use tempfile::TempDir;
 
 /// Longest wait for `wrangler dev` to answer its first request.
 const START_TIMEOUT: Duration = Duration::from_secs(90);
+
+/// Starts of `wrangler dev` tried when its port was taken meanwhile.
+const START_ATTEMPTS: usize = 3;
 
 /// Longest wait for the stopped server to exit before it is killed.
 const STOP_TIMEOUT: Duration = Duration::from_secs(10);
@@ -41,7 +45,7 @@ pub fn repo_root() -> PathBuf {
 }
 
 /// A `wrangler` command run from the repository root with the Node that the
-/// repo installs and with telemetry off.
+/// repo installs, with telemetry and update checks off.
 pub fn wrangler() -> Command {
     let root = repo_root();
     let mut path = vec![root.join("node_modules/.bin")];
@@ -57,6 +61,8 @@ pub fn wrangler() -> Command {
         .env("PATH", std::env::join_paths(path).expect("PATH"))
         .env("WRANGLER_SEND_METRICS", "false")
         .env("CLOUDFLARE_CF_FETCH_ENABLED", "false")
+        // The banner asks npm for a newer wrangler: tests stay offline.
+        .env("WRANGLER_HIDE_BANNER", "true")
         .env("NO_COLOR", "1")
         .env("CI", "true")
         .stdin(Stdio::null());
@@ -81,10 +87,16 @@ fn run_wrangler(args: &[&str]) -> String {
 
 /// A free TCP port on 127.0.0.1.
 pub fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .expect("a free loopback port")
-        .port()
+    let [port] = free_ports();
+    port
+}
+
+/// `N` distinct free TCP ports on 127.0.0.1: all are held until all are
+/// picked, so the system cannot hand out one of them twice.
+pub fn free_ports<const N: usize>() -> [u16; N] {
+    let listeners: [TcpListener; N] =
+        std::array::from_fn(|_| TcpListener::bind("127.0.0.1:0").expect("a free loopback port"));
+    listeners.map(|l| l.local_addr().expect("a bound port").port())
 }
 
 /// An HTTP answer: status, headers that tests look at, and the body.
@@ -189,9 +201,26 @@ impl Worker {
         run_wrangler(&all)
     }
 
-    /// Starts `wrangler dev` on a fresh port and waits until it answers.
+    /// Starts `wrangler dev` on fresh ports and waits until it answers. A
+    /// port is free when picked but may be taken before wrangler binds it
+    /// (other processes on the machine pick ports too): then it starts again
+    /// on other ports, a bounded number of times.
     fn spawn(&mut self) {
-        self.port = free_port();
+        for attempt in 1..=START_ATTEMPTS {
+            match self.try_spawn() {
+                Ok(()) => return,
+                Err(log) if attempt < START_ATTEMPTS && log.contains("Address already in use") => {
+                    eprintln!("wrangler dev found its port taken; starting again on other ports");
+                }
+                Err(log) => panic!("wrangler dev exited:\n{log}"),
+            }
+        }
+    }
+
+    /// One start; on failure, what wrangler printed.
+    fn try_spawn(&mut self) -> Result<(), String> {
+        let [port, inspector_port] = free_ports();
+        self.port = port;
         let log_file = File::options()
             .create(true)
             .append(true)
@@ -200,7 +229,7 @@ impl Worker {
         let mut cmd = wrangler();
         cmd.args(["dev", "--local", "--ip", "127.0.0.1"])
             .args(["--port", &self.port.to_string()])
-            .args(["--inspector-port", &free_port().to_string()])
+            .args(["--inspector-port", &inspector_port.to_string()])
             .arg("--persist-to")
             .arg(self.state.path())
             .arg("--config")
@@ -214,7 +243,7 @@ impl Worker {
             .stdout(log_file.try_clone().expect("log file"))
             .stderr(log_file);
         self.child = cmd.spawn().expect("start wrangler dev");
-        self.wait_until_ready();
+        self.wait_until_ready()
     }
 
     /// Stops the server and starts it again on the same state, as a
@@ -241,11 +270,13 @@ impl Worker {
         let _ = self.child.wait();
     }
 
-    fn wait_until_ready(&mut self) {
+    fn wait_until_ready(&mut self) -> Result<(), String> {
         let deadline = Instant::now() + START_TIMEOUT;
         while Instant::now() < deadline {
             if let Some(status) = self.child.try_wait().expect("wrangler status") {
-                panic!("wrangler dev exited ({status}):\n{}", self.log_text());
+                // Whatever it left running in its group goes too.
+                self.stop();
+                return Err(format!("({status})\n{}", self.log_text()));
             }
             // Any answer means workerd is serving, even a 500 from a test's
             // deliberately bad setting.
@@ -258,7 +289,7 @@ impl Worker {
                 .call()
                 .is_ok();
             if ready {
-                return;
+                return Ok(());
             }
             std::thread::sleep(Duration::from_millis(250));
         }
@@ -573,25 +604,18 @@ pub fn pairs(list: &[(&str, &str)]) -> Vec<(String, String)> {
         .collect()
 }
 
-/// A schema v1 report from `identity` with `miners`, timestamped now.
+/// A schema v1 report from `identity` with `miners`, timestamped now
+/// ([`dmr_shared::testing::report`] as JSON).
 pub fn report(identity: &str, miners: Vec<Value>) -> Value {
-    json!({
-        "schemaVersion": 1,
-        "jdcUserIdentity": identity,
-        "timestamp": chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
-        "miners": miners,
-    })
+    let mut report =
+        serde_json::to_value(testing::report(identity, Vec::new())).expect("a report serialises");
+    report["timestamp"] = json!(dmr_shared::rfc3339(chrono::Utc::now()));
+    report["miners"] = Value::Array(miners);
+    report
 }
 
-/// A miner of `vendor` hashing at `rate` H/s, working as `worker`.
+/// A valid miner of `vendor` hashing at `rate` H/s, working as `worker`
+/// ([`dmr_shared::testing::miner`] as JSON, so tests can also break it).
 pub fn miner(vendor: &str, rate: f64, worker: &str) -> Value {
-    json!({
-        "vendor": vendor,
-        "hardwareVersion": "BM1370",
-        "firmware": "v2.4.1",
-        "deviceId": "",
-        "nominalHashRate": rate,
-        "userIdentity": worker,
-        "connectedAt": "2026-11-26T01:00:00Z",
-    })
+    serde_json::to_value(testing::miner(vendor, rate, worker)).expect("a miner serialises")
 }

@@ -6,6 +6,7 @@
 use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
 
+use dmr_shared::api::REPORTS_PATH;
 use serde_json::{json, Value};
 
 /// What to run.
@@ -92,32 +93,22 @@ pub fn identity(i: usize) -> String {
 /// miner's worker name, so GET shows which report was kept.
 fn report(i: usize, seq: usize) -> Value {
     const VENDORS: [&str; 3] = ["bitaxe", "NerdQAxe++", "Braiins OS"];
-    let miners: Vec<Value> = (0..1 + i % 4)
+    let worker = format!("{}.seq{seq}", identity(i));
+    let miners = (0..1 + i % 4)
         .map(|m| {
-            json!({
-                "vendor": VENDORS[(i + m) % 3],
-                "hardwareVersion": "BM1370",
-                "firmware": "v2.4.1",
-                "deviceId": format!("dev{m}"),
-                "nominalHashRate": 1.0e12 * (1 + m) as f64,
-                "userIdentity": format!("{}.seq{seq}", identity(i)),
-                "connectedAt": "2026-11-26T00:00:00Z",
-            })
+            let mut miner = crate::miner(VENDORS[(i + m) % 3], 1.0e12 * (1 + m) as f64, &worker);
+            miner["deviceId"] = json!(format!("dev{m}"));
+            miner
         })
         .collect();
-    json!({
-        "schemaVersion": 1,
-        "jdcUserIdentity": identity(i),
-        "timestamp": dmr_shared::rfc3339(chrono::Utc::now()),
-        "miners": miners,
-    })
+    crate::report(&identity(i), miners)
 }
 
 /// Runs the plan and checks GET afterwards.
 pub fn run(plan: &LoadPlan) -> LoadResult {
     let started = Instant::now();
     let deadline = started + plan.duration;
-    let url = format!("{}/api/downstream-report", plan.base_url);
+    let url = format!("{}{REPORTS_PATH}", plan.base_url);
     let threads: Vec<_> = (0..plan.reporters)
         .map(|i| {
             let url = url.clone();

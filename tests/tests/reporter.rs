@@ -1,6 +1,7 @@
 //! The JDC side end to end: the real jd_client_sv2 session log replayed
 //! through the built `jdc-reporter` into the Worker under `wrangler dev`
-//! renames the JDC's seeded `jd-client/sv2` rows and shows up in GET.
+//! renames the JDC's seeded `jd-client/sv2` rows and shows up in GET; a
+//! refusal is logged with the Worker's own reason.
 //!
 //! The binary is taken from `JDC_REPORTER_BIN` (`scripts/test.sh` builds it
 //! and sets it), else `target/debug/jdc-reporter`.
@@ -68,24 +69,37 @@ user_identity = "{IDENTITY}"
 
 /// `jdc-reporter -c CONFIG --log LOG --from-start --once`.
 fn replay(config: &Path, log: &Path) -> Output {
-    Command::new(reporter_bin())
+    replay_with_token(config, log, None)
+}
+
+/// The same, with `JDC_REPORTER_TOKEN` set to `token`.
+fn replay_with_token(config: &Path, log: &Path, token: Option<&str>) -> Output {
+    let mut command = Command::new(reporter_bin());
+    command
         .arg("-c")
         .arg(config)
         .arg("--log")
         .arg(log)
         .args(["--from-start", "--once"])
-        .env_remove("JDC_REPORTER_TOKEN")
-        .output()
-        .expect("jdc-reporter runs")
+        .env_remove("JDC_REPORTER_TOKEN");
+    if let Some(token) = token {
+        command.env("JDC_REPORTER_TOKEN", token);
+    }
+    command.output().expect("jdc-reporter runs")
 }
 
 fn start() -> Worker {
+    start_with_vars(Vec::new())
+}
+
+fn start_with_vars(vars: Vec<(String, String)>) -> Worker {
     Worker::start_with(Options {
         seed_sql: Some(insert_clients(&[
             ClientRow::live(ADDRESS, "jdc-1", "jd-client/sv2"),
             ClientRow::live(ADDRESS, "jdc-2", "jd-client/sv2"),
             ClientRow::live(OTHER, "other-1", "jd-client/sv2"),
         ])),
+        vars,
         ..Options::default()
     })
 }
@@ -141,7 +155,7 @@ fn a_replayed_jdc_log_renames_the_jdc_rows_and_shows_in_get() {
             "hardwareVersion": "BM1370",
             "firmware": "",
             "deviceId": "",
-            "nominalHashRate": 1e12,
+            "nominalHashRate": 1_000_000_000_000u64,
             "userIdentity": "bc1qexampleaddr.bitaxe1",
             "connectedAt": "2026-11-24T18:36:28.978564Z"
         }])
@@ -173,4 +187,42 @@ fn the_whole_session_ends_empty_and_renames_nothing() {
     assert_eq!(reports.len(), 1, "{reports:?}");
     assert_eq!(reports[0]["jdcUserIdentity"], IDENTITY);
     assert_eq!(reports[0]["miners"], Value::Array(vec![]));
+}
+
+#[test]
+fn a_refused_report_is_logged_with_the_workers_reason_and_changes_nothing() {
+    let worker = start_with_vars(vec![("REPORT_TOKEN".into(), "pool-s3cret".into())]);
+    let dir = tempfile::tempdir().unwrap();
+    let log = dir.path().join("jdc.log");
+    let fixture = fixture();
+    std::fs::write(&log, running(&fixture)).unwrap();
+    let config = jdc_config(dir.path(), &worker);
+
+    let output = replay_with_token(&config, &log, Some("wrong"));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(1), "{stderr}");
+    // The problem's detail, read from the RFC 9457 body; no raw JSON.
+    assert!(
+        stderr.contains("report refused miners=1 status=401 reason=\""),
+        "{stderr}"
+    );
+    assert!(!stderr.contains("{\""), "raw JSON in the log: {stderr}");
+    assert!(!stderr.contains("reason=\"HTTP 401"), "{stderr}");
+    assert!(worker.kv_keys().is_empty(), "nothing stored");
+    assert_eq!(
+        user_agents(&worker),
+        pairs(&[
+            ("jdc-1", "jd-client/sv2"),
+            ("jdc-2", "jd-client/sv2"),
+            ("other-1", "jd-client/sv2"),
+        ])
+    );
+
+    let output = replay_with_token(&config, &log, Some("pool-s3cret"));
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert_eq!(worker.get_reports().len(), 1);
 }

@@ -12,7 +12,8 @@ pub const REPORTS_KV: &str = "REPORTS";
 /// D1 database binding holding the pool's `clients` table.
 pub const CLIENTS_DB: &str = "DB";
 
-/// Rate Limiting binding keyed by the client's IP (`CF-Connecting-IP`).
+/// Rate Limiting binding keyed by the client's IP (`CF-Connecting-IP`, or
+/// the gateway's forwarded address: see `client`).
 pub const IP_LIMITER: &str = "IP_RATE_LIMITER";
 
 /// Rate Limiting binding keyed by the report's `jdcUserIdentity`.
@@ -32,6 +33,11 @@ pub const REPORT_TOKEN: &str = "REPORT_TOKEN";
 /// (and no other).
 pub const REPORT_TOKENS: &str = "REPORT_TOKENS";
 
+/// Secret shared with the pool's mining-port gateway: a request carrying it
+/// (in `X-Gateway-Token`) is rate-limited and logged by the address the
+/// gateway forwards, not by the gateway's own.
+pub const GATEWAY_TOKEN: &str = "GATEWAY_TOKEN";
+
 /// Workers KV refuses expirations shorter than this.
 pub const KV_MIN_TTL_SECS: u64 = 60;
 
@@ -46,6 +52,8 @@ pub struct Config {
     pub report_token: Option<String>,
     /// Per-address report tokens.
     pub report_tokens: HashMap<String, String>,
+    /// The mining-port gateway's token, if a gateway forwards reports.
+    pub gateway_token: Option<String>,
 }
 
 impl Config {
@@ -69,6 +77,7 @@ impl Config {
             inspector_token: text(env, INSPECTOR_TOKEN),
             report_token: text(env, REPORT_TOKEN),
             report_tokens,
+            gateway_token: text(env, GATEWAY_TOKEN),
         })
     }
 }

@@ -12,6 +12,8 @@
 //!   per endpoint.
 //! - [`auth`]: optional bearer tokens for reads and reports.
 //! - [`rate_limit`]: per-IP and per-identity limits (Rate Limiting bindings).
+//! - [`client`]: which address a request comes from (the gateway's
+//!   forwarded one, when it carries the gateway token).
 //! - [`store`]: [`store::ReportStore`], the latest reports in Workers KV.
 //! - [`clients`]: [`clients::Clients`], the pool's client table in D1.
 //! - [`config`]: binding names, settings and secrets.
@@ -19,6 +21,7 @@
 
 pub mod agents;
 pub mod auth;
+pub mod client;
 pub mod clients;
 pub mod config;
 pub mod error;

@@ -31,11 +31,12 @@ use crate::clients::{Clients, RenameOutcome};
 use crate::config::Config;
 use crate::error::ApiError;
 use crate::store::ReportStore;
-use crate::{auth, rate_limit};
+use crate::{auth, client, rate_limit};
 
 /// Handles one report.
 pub async fn handle(req: &mut Request, env: &Env, config: &Config) -> Result<Response, ApiError> {
-    rate_limit::per_ip(env, req).await?;
+    let client = client::address(req, config);
+    rate_limit::per_ip(env, &client).await?;
     // Without per-identity tokens the token check needs no body: do it before
     // reading one; with them it needs the identity.
     let per_identity_tokens = !config.report_tokens.is_empty();
@@ -95,6 +96,7 @@ pub async fn handle(req: &mut Request, env: &Env, config: &Config) -> Result<Res
         "{}",
         json!({
             "event": "report",
+            "client": client,
             "identity": identity,
             "address": address,
             "miners": miners,

@@ -6,7 +6,7 @@
 //! before any storage call, which also keeps each KV key under KV's limit of
 //! one write per second. A deployment without a binding is not limited by it.
 
-use worker::{Env, Request};
+use worker::Env;
 
 use crate::config::{IDENTITY_LIMITER, IP_LIMITER};
 use crate::error::ApiError;
@@ -32,15 +32,10 @@ async fn check(env: &Env, binding: &str, key: String) -> Result<(), ApiError> {
     }
 }
 
-/// Limits requests per client IP.
-pub async fn per_ip(env: &Env, req: &Request) -> Result<(), ApiError> {
-    let ip = req
-        .headers()
-        .get("CF-Connecting-IP")
-        .ok()
-        .flatten()
-        .unwrap_or_else(|| "unknown".into());
-    check(env, IP_LIMITER, ip).await
+/// Limits requests per client IP (see [`crate::client`] for which address
+/// that is).
+pub async fn per_ip(env: &Env, client: &str) -> Result<(), ApiError> {
+    check(env, IP_LIMITER, client.to_owned()).await
 }
 
 /// Limits reports per JDC identity.

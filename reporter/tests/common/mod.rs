@@ -7,7 +7,7 @@
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicU16, Ordering};
+use std::sync::atomic::{AtomicU16, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -62,13 +62,19 @@ impl Request {
 
 /// A pool's report endpoint, as far as the reporter can tell: records every
 /// POST and answers it with `status` and, for 2xx,
-/// `{"success":true,"accepted":N}`. GETs are answered from [`Receiver::route`]
-/// (a stand-in for the JDC's monitoring API), 404 otherwise.
+/// `{"success":true,"accepted":N}`, else an RFC 9457 problem (or the body
+/// given to [`Receiver::set_error_body`]). GETs are answered from
+/// [`Receiver::route`] (a stand-in for the JDC's monitoring API), 404
+/// otherwise, and counted: each regular report tick of a reporter run with
+/// `--monitoring-url` pointing here asks once, which tells a test that a
+/// tick went by.
 pub struct Receiver {
     pub port: u16,
     requests: Arc<Mutex<Vec<Request>>>,
     status: Arc<AtomicU16>,
     routes: Routes,
+    gets: Arc<AtomicUsize>,
+    error_body: Arc<Mutex<Option<(String, String)>>>,
 }
 
 type Routes = Arc<Mutex<Vec<(String, String)>>>;
@@ -77,22 +83,57 @@ impl Receiver {
     pub fn start() -> Receiver {
         let listener = TcpListener::bind("127.0.0.1:0").unwrap();
         let port = listener.local_addr().unwrap().port();
-        let requests = Arc::new(Mutex::new(Vec::new()));
-        let status = Arc::new(AtomicU16::new(200));
-        let routes: Routes = Arc::new(Mutex::new(Vec::new()));
-        let (r, s, g) = (requests.clone(), status.clone(), routes.clone());
+        let receiver = Receiver {
+            port,
+            requests: Arc::new(Mutex::new(Vec::new())),
+            status: Arc::new(AtomicU16::new(200)),
+            routes: Arc::new(Mutex::new(Vec::new())),
+            gets: Arc::new(AtomicUsize::new(0)),
+            error_body: Arc::new(Mutex::new(None)),
+        };
+        let shared = receiver.shared();
         std::thread::spawn(move || {
             for stream in listener.incoming().flatten() {
-                let (r, s, g) = (r.clone(), s.clone(), g.clone());
-                std::thread::spawn(move || serve(stream, &r, &s, &g));
+                let shared = shared.clone();
+                std::thread::spawn(move || serve(stream, &shared));
             }
         });
-        Receiver {
-            port,
-            requests,
-            status,
-            routes,
+        receiver
+    }
+
+    fn shared(&self) -> Shared {
+        Shared {
+            requests: self.requests.clone(),
+            status: self.status.clone(),
+            routes: self.routes.clone(),
+            gets: self.gets.clone(),
+            error_body: self.error_body.clone(),
         }
+    }
+
+    /// GET requests answered so far.
+    pub fn gets(&self) -> usize {
+        self.gets.load(Ordering::SeqCst)
+    }
+
+    /// Waits until `n` more GETs than `since` arrived (ticks of a reporter
+    /// with `--monitoring-url` here); panics after `timeout`.
+    pub fn wait_for_gets(&self, since: usize, n: usize, timeout: Duration) {
+        let deadline = Instant::now() + timeout;
+        while self.gets() < since + n {
+            assert!(
+                Instant::now() < deadline,
+                "timed out waiting for {n} GETs after {since}; got {}",
+                self.gets()
+            );
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+
+    /// Answers refused reports with this content type and body instead of a
+    /// problem.
+    pub fn set_error_body(&self, content_type: &str, body: &str) {
+        *self.error_body.lock().unwrap() = Some((content_type.to_owned(), body.to_owned()));
     }
 
     /// Answers `GET path` (query ignored) with `json`.
@@ -145,7 +186,24 @@ impl Receiver {
     }
 }
 
-fn serve(stream: TcpStream, requests: &Mutex<Vec<Request>>, status: &AtomicU16, routes: &Routes) {
+/// The receiver's state, as each connection's thread sees it.
+#[derive(Clone)]
+struct Shared {
+    requests: Arc<Mutex<Vec<Request>>>,
+    status: Arc<AtomicU16>,
+    routes: Routes,
+    gets: Arc<AtomicUsize>,
+    error_body: Arc<Mutex<Option<(String, String)>>>,
+}
+
+fn serve(stream: TcpStream, shared: &Shared) {
+    let Shared {
+        requests,
+        status,
+        routes,
+        gets,
+        error_body,
+    } = shared;
     let mut reader = BufReader::new(stream.try_clone().unwrap());
     let mut writer = stream;
     loop {
@@ -180,6 +238,7 @@ fn serve(stream: TcpStream, requests: &Mutex<Vec<Request>>, status: &AtomicU16, 
             return;
         }
         if method == "GET" {
+            gets.fetch_add(1, Ordering::SeqCst);
             let bare = path.split('?').next().unwrap_or_default();
             let found = routes
                 .lock()
@@ -201,14 +260,23 @@ fn serve(stream: TcpStream, requests: &Mutex<Vec<Request>>, status: &AtomicU16, 
             continue;
         }
         let code = status.load(Ordering::SeqCst);
-        let answer = if (200..300).contains(&code) {
+        let (content_type, answer) = if (200..300).contains(&code) {
             let accepted = serde_json::from_slice::<Value>(&body)
                 .ok()
                 .and_then(|v| v["miners"].as_array().map(Vec::len))
                 .unwrap_or(0);
-            format!("{{\"success\":true,\"accepted\":{accepted}}}")
+            (
+                "application/json".to_owned(),
+                format!("{{\"success\":true,\"accepted\":{accepted}}}"),
+            )
+        } else if let Some(custom) = error_body.lock().unwrap().clone() {
+            custom
         } else {
-            "{\"success\":false,\"error\":\"test receiver says no\"}".to_owned()
+            let problem = dmr_shared::Problem::new(code, "Refused", "test receiver says no");
+            (
+                "application/problem+json".to_owned(),
+                serde_json::to_string(&problem).unwrap(),
+            )
         };
         requests.lock().unwrap().push(Request {
             method,
@@ -217,7 +285,7 @@ fn serve(stream: TcpStream, requests: &Mutex<Vec<Request>>, status: &AtomicU16, 
             body,
         });
         let response = format!(
-            "HTTP/1.1 {code} Test\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{answer}",
+            "HTTP/1.1 {code} Test\r\nContent-Type: {content_type}\r\nContent-Length: {}\r\n\r\n{answer}",
             answer.len()
         );
         if writer.write_all(response.as_bytes()).is_err() {
@@ -292,4 +360,12 @@ pub fn write(dir: &Path, name: &str, text: &str) -> PathBuf {
     let path = dir.join(name);
     std::fs::write(&path, text).unwrap();
     path
+}
+
+/// Sends SIGTERM to a process the test started.
+#[cfg(unix)]
+pub fn terminate(child: &std::process::Child) {
+    use nix::sys::signal::{kill, Signal};
+    use nix::unistd::Pid;
+    kill(Pid::from_raw(child.id() as i32), Signal::SIGTERM).expect("the child is ours and alive");
 }

@@ -345,6 +345,9 @@ pub struct Card {
     pub timing: String,
     /// The card is expanded.
     pub open: bool,
+    /// The note above its miners table ("Loading miners…", "Showing 1 of 2
+    /// miners (filter)."), when expanded and shown.
+    pub note: Option<String>,
     /// The miners table's rows (cells' text), when expanded.
     pub rows: Vec<Vec<String>>,
     /// Its text colour differs from a listed card's: greyed out.
@@ -395,6 +398,7 @@ return {
     hash_rate: text(q('.jdc-hashrate', li)),
     timing: text(q('.jdc-timing', li)),
     open: li.querySelector('details').open,
+    note: text(q('.card-note', li)) || null,
     rows: li.querySelector('details').open
       ? all('tbody tr', li).map((tr) => all('td', tr).map((td) => td.innerText.trim()))
       : [],
@@ -457,6 +461,12 @@ impl<'b> InspectorPage<'b> {
         self.browser.press(&keys);
     }
 
+    /// Opens (or closes) the card of `identity` by clicking its summary line.
+    pub fn toggle_card(&self, identity: &str) {
+        self.browser
+            .click(&format!(r#".jdc[data-identity="{identity}"] summary"#));
+    }
+
     /// Where the keyboard focus is: the element's tag, id and, for a card's
     /// summary, the card's identity.
     pub fn focused(&self) -> Value {
@@ -482,6 +492,17 @@ impl<'b> InspectorPage<'b> {
             json!([]),
         );
         serde_json::from_value(urls).expect("a list of URLs")
+    }
+
+    /// The paths the page requested, in the order it sent them (the
+    /// document first).
+    pub fn requested_paths(&self) -> Vec<String> {
+        let paths = self.browser.run(
+            "return [location.href, ...performance.getEntriesByType('resource').map(e => e.name)]
+               .map(u => new URL(u).pathname)",
+            json!([]),
+        );
+        serde_json::from_value(paths).expect("a list of paths")
     }
 
     /// Whether the page is wider than the window (sideways scrolling).

@@ -1,13 +1,17 @@
-//! Reads the API's JSON into the shared types (`JdcSummary`, `StoredReport`,
-//! `Miner`) field by field, over any JSON tree that implements [`Json`].
+//! Decodes the API's JSON answers into the shared types (`JdcSummary`,
+//! `StoredReport`, `Miner`, `Problem`) field by field, over any JSON tree
+//! that implements [`Json`], naming the field when an answer has the wrong
+//! shape.
 //!
-//! Why not serde: in the browser, `JSON.parse` already is a JSON parser, and
-//! `serde_json` in the page's WebAssembly (with its number parsing and error
-//! formatting) costs more than a quarter of the page's whole size budget.
-//! The page parses with `JSON.parse` and walks the result here (the
-//! `JsValue` implementation); the native tests walk `serde_json::Value`
-//! trees that the shared types' own `Serialize` wrote, so this reader is
-//! checked against the serde format field for field.
+//! Why not serde: in the browser, `JSON.parse` already is a JSON parser.
+//! Decoding with the shared types' `Deserialize` instead adds 10.5 KB gzip
+//! to the page's WebAssembly through `serde-wasm-bindgen`, and 29 KB
+//! through `serde_json`. The page parses with `JSON.parse` and walks the
+//! result here (the `JsValue` implementation); the native tests walk
+//! `serde_json::Value` trees that the shared types' own `Serialize` wrote,
+//! so this decoder is checked against the serde format field for field.
+//! Other answers the page reads decode the same way: implement their
+//! reader over [`Json`] with the field helpers below.
 
 use dmr_shared::summary::VendorShare;
 use dmr_shared::{JdcSummary, Miner, Problem, Report, StoredReport};
@@ -29,19 +33,22 @@ pub trait Json: Sized {
 /// What is wrong with an answer: which field, and what it should have been.
 pub type Shape = String;
 
-fn string<J: Json>(v: &J, at: &str, name: &str) -> Result<String, Shape> {
+/// The string member `name` of `v` (at path `at`, for the error).
+pub fn string<J: Json>(v: &J, at: &str, name: &str) -> Result<String, Shape> {
     v.member(name)
         .and_then(|m| m.string())
         .ok_or_else(|| format!("`{at}{name}` is not a string"))
 }
 
-fn number<J: Json>(v: &J, at: &str, name: &str) -> Result<f64, Shape> {
+/// The number member `name` of `v`.
+pub fn number<J: Json>(v: &J, at: &str, name: &str) -> Result<f64, Shape> {
     v.member(name)
         .and_then(|m| m.number())
         .ok_or_else(|| format!("`{at}{name}` is not a number"))
 }
 
-fn count<J: Json>(v: &J, at: &str, name: &str) -> Result<usize, Shape> {
+/// The member `name` of `v` as a count: a whole number from 0 to 2^32 - 1.
+pub fn count<J: Json>(v: &J, at: &str, name: &str) -> Result<usize, Shape> {
     let n = number(v, at, name)?;
     if n >= 0.0 && n.fract() == 0.0 && n <= u32::MAX as f64 {
         Ok(n as usize)
@@ -50,8 +57,9 @@ fn count<J: Json>(v: &J, at: &str, name: &str) -> Result<usize, Shape> {
     }
 }
 
-/// A string or `null` (absent counts as `null`).
-fn nullable_string<J: Json>(v: &J, at: &str, name: &str) -> Result<Option<String>, Shape> {
+/// The member `name` of `v` as a string or `null` (absent counts as
+/// `null`).
+pub fn nullable_string<J: Json>(v: &J, at: &str, name: &str) -> Result<Option<String>, Shape> {
     match v.member(name) {
         None => Ok(None),
         Some(m) if m.is_null() => Ok(None),
@@ -62,7 +70,8 @@ fn nullable_string<J: Json>(v: &J, at: &str, name: &str) -> Result<Option<String
     }
 }
 
-fn array<J: Json>(v: &J, at: &str) -> Result<Vec<J>, Shape> {
+/// The elements of `v`, an array at path `at` (empty for the answer itself).
+pub fn array<J: Json>(v: &J, at: &str) -> Result<Vec<J>, Shape> {
     v.elements().ok_or_else(|| {
         format!(
             "`{}` is not an array",
@@ -210,7 +219,7 @@ impl Json for serde_json::Value {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::summary::tests::{miner as a_miner, stored, summary as a_summary};
+    use crate::test_support::{miner, stored, summary as a_summary};
     use serde_json::{json, Value};
 
     #[test]
@@ -219,7 +228,7 @@ mod tests {
             a_summary(
                 "bc1qa",
                 "2026-11-26T02:00:01.123Z",
-                vec![a_miner("bitaxe", "a.1", 1.2e12), a_miner("", "a.2", 0.5e12)],
+                vec![miner("bitaxe", 1.2e12, "a.1"), miner("", 0.5e12, "a.2")],
             ),
             a_summary("bc1qb", "2026-11-26T02:00:02Z", vec![]),
         ];
@@ -236,8 +245,8 @@ mod tests {
                 "bc1qa",
                 "2026-11-26T02:00:00.500Z",
                 vec![
-                    a_miner("bitaxe", "bc1qa.1", 1.2e12),
-                    a_miner("", "bc1qa.2", 0.0),
+                    miner("bitaxe", 1.2e12, "bc1qa.1"),
+                    miner("", 0.0, "bc1qa.2"),
                 ],
             ),
             stored("bc1qb", "2026-11-26T02:00:00Z", vec![]),
@@ -260,7 +269,7 @@ mod tests {
         let good = serde_json::to_value(vec![a_summary(
             "bc1qa",
             "2026-11-26T02:00:00Z",
-            vec![a_miner("x", "w", 1.0)],
+            vec![miner("x", 1.0, "w")],
         )])
         .unwrap();
         type Spoil = fn(&mut Value);
@@ -295,7 +304,7 @@ mod tests {
         let mut report = serde_json::to_value(stored(
             "bc1qa",
             "2026-11-26T02:00:00Z",
-            vec![a_miner("x", "w", 1.0)],
+            vec![miner("x", 1.0, "w")],
         ))
         .unwrap();
         report["miners"][0]["connectedAt"] = Value::Null;

@@ -1,0 +1,37 @@
+//! `mining-gateway`: a pool's public mining port that speaks Stratum V2,
+//! Stratum V1 and HTTP at once, so JD-Clients can send their downstream
+//! reports to `http://{pool_address}:{pool_port}/api/downstream-report`
+//! while miners connect to the same port as before.
+//!
+//! A connection's life: the listener accepts it within the connection
+//! limit ([`server`]); its first bytes are read, with a deadline, until
+//! they say HTTP, SV1 or SV2 ([`detect`], by the rules in [`classify`]);
+//! SV2 and SV1 are relayed to the pool's listeners byte for byte, those
+//! bytes first ([`relay`]); HTTP is served by hyper on the same connection,
+//! and reports are forwarded to the Worker ([`http`], [`forward`]).
+//!
+//! - [`classify`]: which protocol, from a bounded prefix (pure).
+//! - [`detect`]: reads that prefix from a new connection.
+//! - [`relay`]: the byte relay (TCP_NODELAY, half-close, PROXY v2 header).
+//! - [`http`]: the HTTP routes and the answers the gateway gives itself.
+//! - [`forward`]: the client that takes reports to the Worker.
+//! - [`rewind`]: puts the prefix back in front of the HTTP connection.
+//! - [`server`]: listener loop, connection limit, shutdown and drain.
+//! - [`metrics`]: Prometheus counters and the metrics endpoint's text.
+//! - [`config`], [`cli`]: the settings and the command line.
+//! - [`error`]: the one error type, for what stops the gateway starting.
+
+pub mod classify;
+pub mod cli;
+pub mod config;
+pub mod detect;
+pub mod error;
+pub mod forward;
+pub mod http;
+pub mod metrics;
+pub mod relay;
+pub mod rewind;
+pub mod server;
+
+pub use config::Config;
+pub use server::Gateway;
