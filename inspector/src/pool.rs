@@ -16,11 +16,12 @@ use chrono::{DateTime, Utc};
 use dmr_shared::agents::{AgentCount, JdcAddress, LiveReports, PoolAgents};
 use dmr_shared::JDC_USER_AGENT;
 
-use crate::api::ApiError;
+use crate::api::{self, ApiError};
+use crate::breakdown::fraction;
+// The page's JSON decoder; imported here only.
+use crate::decode::{self, Json, Shape};
 use crate::format;
-// The page's one JSON reader; imported here only.
-use crate::json::{problem, Json};
-use crate::summary::{fraction, parse_time};
+use crate::timing::parse_time;
 
 #[cfg(target_arch = "wasm32")]
 #[path = "pool_panel.rs"]
@@ -52,46 +53,29 @@ impl Boolean for serde_json::Value {
     }
 }
 
-/// What is wrong with an answer: which member, and what it should be.
-type Shape = String;
-
-fn member<J: Json>(v: &J, at: &str, name: &str) -> Result<J, Shape> {
-    v.member(name)
-        .ok_or_else(|| format!("`{at}{name}` is missing"))
-}
-
 fn text<J: Json>(v: &J, at: &str, name: &str) -> Result<String, Shape> {
-    member(v, at, name)?
-        .string()
-        .ok_or_else(|| format!("`{at}{name}` is not a string"))
+    decode::string(v, at, name)
 }
 
 fn number<J: Json>(v: &J, at: &str, name: &str) -> Result<f64, Shape> {
-    member(v, at, name)?
-        .number()
-        .ok_or_else(|| format!("`{at}{name}` is not a number"))
+    decode::number(v, at, name)
 }
 
 fn count<J: Json>(v: &J, at: &str, name: &str) -> Result<u64, Shape> {
-    let n = number(v, at, name)?;
-    // Counts up to 2^53 are exact in a JSON number.
-    if n >= 0.0 && n.fract() == 0.0 && n <= 9_007_199_254_740_992.0 {
-        Ok(n as u64)
-    } else {
-        Err(format!("`{at}{name}` is not a count"))
-    }
+    decode::count(v, at, name).map(|n| n as u64)
 }
 
 fn flag<J: Json + Boolean>(v: &J, at: &str, name: &str) -> Result<bool, Shape> {
-    member(v, at, name)?
-        .boolean()
+    v.member(name)
+        .and_then(|m| m.boolean())
         .ok_or_else(|| format!("`{at}{name}` is not true or false"))
 }
 
 fn list<J: Json>(v: &J, name: &str) -> Result<Vec<J>, Shape> {
-    member(v, "", name)?
-        .elements()
-        .ok_or_else(|| format!("`{name}` is not an array"))
+    let member = v
+        .member(name)
+        .ok_or_else(|| format!("`{name}` is not an array"))?;
+    decode::array(&member, name)
 }
 
 /// `GET /api/agents`'s answer, member by member.
@@ -115,17 +99,12 @@ pub fn pool_agents<J: Json + Boolean>(v: &J) -> Result<PoolAgents, Shape> {
         .enumerate()
         .map(|(i, j)| {
             let at = format!("jdcAddresses[{i}].");
-            let renames_to = member(j, &at, "renamesTo")?;
             Ok(JdcAddress {
                 address: text(j, &at, "address")?,
                 rows: count(j, &at, "rows")?,
                 since: text(j, &at, "since")?,
                 reported: flag(j, &at, "reported")?,
-                renames_to: if renames_to.is_null() {
-                    None
-                } else {
-                    Some(text(j, &at, "renamesTo")?)
-                },
+                renames_to: decode::nullable_string(j, &at, "renamesTo")?,
             })
         })
         .collect::<Result<Vec<_>, Shape>>()?;
@@ -150,35 +129,26 @@ pub fn parse_agents<J: Json + Boolean>(
     status: u16,
     body: Option<J>,
 ) -> Result<PoolAgents, ApiError> {
-    if !(200..300).contains(&status) {
-        let detail = body
-            .as_ref()
-            .and_then(|b| problem(b).reason())
-            .unwrap_or_else(|| format!("HTTP {status}"));
-        return Err(ApiError::Status { status, detail });
-    }
-    let body = body.ok_or_else(|| ApiError::Unreadable("the answer is not JSON".into()))?;
-    pool_agents(&body).map_err(ApiError::Unreadable)
+    api::parse(status, body, pool_agents)
 }
 
 /// One answer, and how old its data was when it arrived.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Fetched {
     pub agents: PoolAgents,
-    /// The answer's `Age`: seconds since the Worker read D1.
+    /// Seconds since the Worker read D1 (`readAt`), when it arrived.
     pub age_secs: i64,
     /// Browser time the answer arrived.
     pub fetched_at: DateTime<Utc>,
 }
 
 impl Fetched {
-    /// `agents` as it arrived at `fetched_at` with header `Age: age`; without
-    /// one, its age is taken from `readAt` on the browser clock.
-    pub fn new(agents: PoolAgents, age: Option<&str>, fetched_at: DateTime<Utc>) -> Self {
-        let age_secs = age
-            .and_then(|a| a.trim().parse::<i64>().ok())
-            .or_else(|| parse_time(&agents.read_at).map(|t| (fetched_at - t).num_seconds()))
-            .unwrap_or(0)
+    /// `agents` as it arrived at `fetched_at`: its age from `readAt` on the
+    /// browser clock, as the page reads every time the pool sends (a clock
+    /// behind the pool's reads as 0).
+    pub fn new(agents: PoolAgents, fetched_at: DateTime<Utc>) -> Self {
+        let age_secs = parse_time(&agents.read_at)
+            .map_or(0, |t| (fetched_at - t).num_seconds())
             .max(0);
         Fetched {
             agents,
@@ -187,9 +157,9 @@ impl Fetched {
         }
     }
 
-    /// Seconds since the pool read its table, at `now`: counted from the
-    /// `Age` header on the browser's own clock, so a browser clock that is
-    /// off does not make the data look older or younger.
+    /// Seconds since the pool read its table, at `now`: from the age on
+    /// arrival onwards, so a browser clock that jumps back never makes the
+    /// data look younger than it was.
     pub fn age_at(&self, now: DateTime<Utc>) -> i64 {
         self.age_secs + (now - self.fetched_at).num_seconds().max(0)
     }
@@ -327,34 +297,18 @@ pub fn address_matches(query: &str, address: &str) -> bool {
                 .any(|w| w.eq_ignore_ascii_case(needle)))
 }
 
-/// Reads `/api/agents` on this origin, with the read token if the page has
-/// one. No browser cache: the `Age` must be the Worker's.
+/// Reads `/api/agents` on this origin (with the read token if the page has
+/// one, never from the browser's cache).
 #[cfg(target_arch = "wasm32")]
 pub async fn fetch_agents() -> Result<Fetched, ApiError> {
-    use gloo_net::http::Request;
-    use web_sys::RequestCache;
-
-    let mut request = Request::get(dmr_shared::api::AGENTS_PATH).cache(RequestCache::NoStore);
-    if let Some(token) = crate::token::stored() {
-        request = request.header("Authorization", &format!("Bearer {token}"));
-    }
-    let response = request
-        .send()
-        .await
-        .map_err(|e| ApiError::Unreachable(e.to_string()))?;
-    let age = response.headers().get("age");
-    let body = response
-        .text()
-        .await
-        .map_err(|e| ApiError::Unreachable(e.to_string()))?;
-    let agents = parse_agents(response.status(), js_sys::JSON::parse(&body).ok())?;
-    Ok(Fetched::new(agents, age.as_deref(), Utc::now()))
+    let (status, _, body) = api::get(dmr_shared::api::AGENTS_PATH).await?;
+    Ok(Fetched::new(parse_agents(status, body)?, Utc::now()))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::summary::tests::{summary, t};
+    use crate::test_support::{miner, summary, t};
     use serde_json::{json, Value};
 
     fn answer() -> PoolAgents {
@@ -421,7 +375,7 @@ mod tests {
     fn a_wrong_shape_names_the_member() {
         type Spoil = fn(&mut Value);
         let cases: [(Spoil, &str); 6] = [
-            (|v| *v = json!([]), "`agents` is missing"),
+            (|v| *v = json!([]), "`agents` is not an array"),
             (|v| v["rows"] = json!(-1), "`rows` is not a count"),
             (
                 |v| v["agents"][1]["fromReports"] = json!("yes"),
@@ -429,7 +383,7 @@ mod tests {
             ),
             (
                 |v| v["jdcAddresses"][0]["renamesTo"] = json!(7),
-                "`jdcAddresses[0].renamesTo` is not a string",
+                "`jdcAddresses[0].renamesTo` is neither a string nor null",
             ),
             (
                 |v| {
@@ -438,7 +392,7 @@ mod tests {
                         .unwrap()
                         .remove("since");
                 },
-                "`jdcAddresses[1].since` is missing",
+                "`jdcAddresses[1].since` is not a string",
             ),
             (
                 |v| v["jdcAddresses"] = json!({}),
@@ -478,15 +432,20 @@ mod tests {
     }
 
     #[test]
-    fn the_age_counts_from_the_header_on_the_browser_clock() {
-        let at = t("2026-11-26T02:00:30Z");
-        let f = Fetched::new(answer(), Some("12"), at);
+    fn the_age_counts_from_read_at_then_on_the_browser_clock() {
+        // readAt is 02:00:00.
+        let at = t("2026-11-26T02:00:12Z");
+        let f = Fetched::new(answer(), at);
         assert_eq!(f.age_at(at), 12);
-        assert_eq!(f.age_at(t("2026-11-26T02:01:00Z")), 42);
+        assert_eq!(f.age_at(t("2026-11-26T02:00:42Z")), 42);
         assert_eq!(f.age_at(t("2026-11-26T01:00:00Z")), 12, "clock jumped back");
-        // No header: from readAt (02:00:00) on the browser clock.
-        assert_eq!(Fetched::new(answer(), None, at).age_secs, 30);
-        assert_eq!(Fetched::new(answer(), Some("x"), at).age_secs, 30);
+        assert_eq!(
+            Fetched::new(answer(), t("2026-11-26T01:59:00Z")).age_secs,
+            0
+        );
+        let mut odd = answer();
+        odd.read_at = "soon".into();
+        assert_eq!(Fetched::new(odd, at).age_secs, 0);
     }
 
     #[test]
@@ -512,7 +471,7 @@ mod tests {
         let live = LiveReports::of(&[summary(
             "bc1qn",
             "2026-11-26T02:00:00Z",
-            vec![crate::summary::tests::miner("NerdQAxe++", "w", 1.0)],
+            vec![miner("NerdQAxe++", 1.0, "w")],
         )]);
         assert!(bars(&a, Some(&live))[2].from_reports);
     }

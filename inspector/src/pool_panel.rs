@@ -146,7 +146,7 @@ pub fn PoolDevices(
                 "{} still jd-client/sv2, at {} ({} of live rows).",
                 format::count(a.jdc_rows as usize, "live row is", "live rows are"),
                 format::count(addresses as usize, "address", "addresses"),
-                format::percent(crate::summary::fraction(a.jdc_rows as f64, a.rows as f64))
+                format::percent(crate::breakdown::fraction(a.jdc_rows as f64, a.rows as f64))
             )
         })
     };
@@ -266,11 +266,7 @@ fn agent_row(i: usize, b: &AgentBar) -> impl IntoView {
         numbers.push(format::count(addresses as usize, "address", "addresses"));
     }
     numbers.push(format::hash_rate(b.hash_rate));
-    let width = if b.share > 0.0 {
-        format!("{:.2}%", (b.share * 100.0).max(0.5))
-    } else {
-        "0".to_string()
-    };
+    let width = crate::breakdown::bar_width(b.share);
     view! {
         <g class=kind transform=format!("translate(0 {})", i * ROW_HEIGHT)>
             <text class="pool-agent" x="0" y="15">
