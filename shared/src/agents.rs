@@ -80,6 +80,7 @@ pub struct JdcGroup {
 
 /// One `userAgent` among the pool's live client rows.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct AgentCount {
     /// As the client table has it (any text: SV1 miners name themselves).
@@ -97,6 +98,7 @@ pub struct AgentCount {
 
 /// An address that still has live `jd-client/sv2` rows.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct JdcAddress {
     pub address: String,
@@ -117,6 +119,7 @@ pub struct JdcAddress {
 
 /// The answer of `GET /api/agents`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct PoolAgents {
     /// When the Worker read D1 and KV (RFC 3339, the pool's clock).
