@@ -91,6 +91,7 @@ fn Dashboard(
                 <TotalsPanel roster now />
                 <VendorChart roster />
             </Show>
+            <crate::pool::panel::PoolDevices roster now />
             <JdcList roster now />
         </div>
     }

@@ -31,6 +31,7 @@ pub mod decode;
 pub mod detail;
 pub mod filter;
 pub mod format;
+pub mod pool;
 pub mod roster;
 pub mod timing;
 pub mod token;

@@ -4,6 +4,9 @@
 //!
 //! - [`api`]: the HTTP contract: paths, the KV key layout, the acceptance
 //!   and the RFC 9457 problem body.
+//! - [`agents`]: the pool's client rows by `userAgent` and its anonymous
+//!   JDCs (`GET /api/agents`): the answer, its two D1 statements, the join
+//!   with the live reports.
 //! - [`report`]: the schema v1 types, exactly as they travel as JSON.
 //! - [`validate`]: turns untrusted JSON into a [`Report`], naming the field
 //!   and the problem when it cannot.
@@ -16,6 +19,7 @@
 //! - `testing` (tests, or the `testing` feature): valid miners and reports
 //!   to build test cases from.
 
+pub mod agents;
 pub mod api;
 pub mod identity;
 pub mod json;

@@ -13,6 +13,7 @@
 //! [`bodies`] builds report bodies at the limits; [`memory`] measures the
 //! Worker's wasm memory after the worst of them.
 
+pub mod bench_agents;
 pub mod bodies;
 pub mod load;
 pub mod memory;

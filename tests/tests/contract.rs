@@ -9,6 +9,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
+use dmr_shared::agents::{AgentCount, JdcAddress, PoolAgents};
 use dmr_shared::{Accepted, JdcSummary, Miner, Problem, Report, StoredReport, VendorShare};
 use schemars::generate::SchemaSettings;
 use schemars::{JsonSchema, Schema};
@@ -27,7 +28,9 @@ fn wire_types() -> Vec<(&'static str, Schema)> {
         component::<VendorShare>("VendorShare"),
         component::<Accepted>("Accepted"),
         component::<Problem>("Problem"),
-        // The types of `/api/agents` (`dmr_shared::agents`) go here.
+        component::<PoolAgents>("PoolAgents"),
+        component::<AgentCount>("AgentCount"),
+        component::<JdcAddress>("JdcAddress"),
     ]
 }
 

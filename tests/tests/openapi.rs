@@ -45,6 +45,7 @@ fn the_document_matches_the_answers() {
     assert_eq!(
         operations,
         [
+            "get /api/agents",
             "get /api/downstream-report",
             "get /api/downstream-report/{identity}",
             "get /api/jdcs",

@@ -166,6 +166,15 @@ impl From<worker::Error> for ApiError {
     }
 }
 
+impl From<crate::paging::BadParameter> for ApiError {
+    fn from(e: crate::paging::BadParameter) -> Self {
+        ApiError::BadQuery {
+            field: e.field,
+            problem: e.problem,
+        }
+    }
+}
+
 impl From<ReportError> for ApiError {
     fn from(e: ReportError) -> Self {
         ApiError::BadReport(e)

@@ -26,17 +26,8 @@ use crate::auth;
 use crate::config::Config;
 use crate::error::ApiError;
 use crate::memory::wasm_memory_bytes;
-use crate::paging::{paging, parameters, BadParameter, Paging};
+use crate::paging::{paging, parameters, Paging};
 use crate::store::{Listed, ReportStore};
-
-impl From<BadParameter> for ApiError {
-    fn from(e: BadParameter) -> Self {
-        ApiError::BadQuery {
-            field: e.field,
-            problem: e.problem,
-        }
-    }
-}
 
 /// A JSON answer from text already written, with a `Link` to the next page
 /// when there is one.

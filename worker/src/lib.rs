@@ -8,7 +8,8 @@
 //! is static assets that never reach this code.
 //!
 //! - [`routes`]: path and method dispatch (404, 405), common headers.
-//! - [`post_report`], [`get_reports`], [`openapi`]: one module per endpoint.
+//! - [`post_report`], [`get_reports`], [`agents`], [`openapi`]: one module
+//!   per endpoint.
 //! - [`paging`]: the read endpoints' query strings and cursors.
 //! - [`auth`]: optional bearer tokens for reads and reports.
 //! - [`rate_limit`]: per-IP and per-identity limits (Rate Limiting bindings).
@@ -20,6 +21,7 @@
 //! - [`error`]: the one error type and how it maps to HTTP.
 //! - [`memory`]: the Worker's wasm memory, for the logs.
 
+pub mod agents;
 pub mod auth;
 pub mod client;
 pub mod clients;

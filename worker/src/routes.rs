@@ -3,11 +3,11 @@
 
 use worker::{Env, Request, Response, Result};
 
-use dmr_shared::api::{JDCS_PATH, ONE_REPORT_PREFIX, OPENAPI_PATH, REPORTS_PATH};
+use dmr_shared::api::{AGENTS_PATH, JDCS_PATH, ONE_REPORT_PREFIX, OPENAPI_PATH, REPORTS_PATH};
 
 use crate::config::Config;
 use crate::error::ApiError;
-use crate::{get_reports, openapi, post_report};
+use crate::{agents, get_reports, openapi, post_report};
 
 /// Answers one request; every error becomes a problem+json response here.
 pub async fn handle(mut req: Request, env: &Env) -> Result<Response> {
@@ -20,7 +20,10 @@ pub async fn handle(mut req: Request, env: &Env) -> Result<Response> {
         Err(e) => e.to_response()?,
     };
     let headers = response.headers_mut();
-    headers.set("Cache-Control", "no-store")?;
+    // Answers are not to be kept, unless their handler says otherwise.
+    if !headers.has("Cache-Control")? {
+        headers.set("Cache-Control", "no-store")?;
+    }
     headers.set("X-Content-Type-Options", "nosniff")?;
     Ok(response)
 }
@@ -45,6 +48,8 @@ async fn dispatch(req: &mut Request, env: &Env, config: &Config) -> Result<Respo
         (REPORTS_PATH, _) => Err(ApiError::MethodNotAllowed { allow: "GET, POST" }),
         (JDCS_PATH, "GET") => get_reports::summaries(req, env, config).await,
         (JDCS_PATH, _) => Err(ApiError::MethodNotAllowed { allow: "GET" }),
+        (AGENTS_PATH, "GET") => agents::handle(req, env, config).await,
+        (AGENTS_PATH, _) => Err(ApiError::MethodNotAllowed { allow: "GET" }),
         (OPENAPI_PATH, "GET") => openapi::handle(),
         (OPENAPI_PATH, _) => Err(ApiError::MethodNotAllowed { allow: "GET" }),
         _ => Err(ApiError::NotFound { path }),

@@ -392,6 +392,7 @@ fn main() {
     let (full_1k_ms, full_1k, full_1k_ops) = timed_get(&worker, REPORTS_PATH, "reports");
     add_live_jdcs(&worker, 0, MANY_JDCS);
     let (jdcs_10k_ms, jdcs_10k, jdcs_10k_ops) = timed_get(&worker, JDCS_PATH, "jdcs");
+    dmr_tests::bench_agents::run(&worker);
     drop(worker);
 
     let root = repo_root();
