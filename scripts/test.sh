@@ -24,4 +24,4 @@ export MINING_GATEWAY_BIN="$ROOT/target/debug/mining-gateway"
 step "Tests (unit, CLI, end-to-end)"
 mkdir -p "$ROOT/test-artifacts"
 # Each end-to-end test starts its own wrangler dev: two at a time on 2 cores.
-cargo test --workspace -- --test-threads=2
+cargo test --workspace --no-fail-fast -- --test-threads=2
