@@ -194,10 +194,22 @@ impl Carrier {
         }
     }
 
+    /// Whether a message whose last line is `line` may end there: a cheap
+    /// look at how each kind's last line ends.
+    fn may_end(self, line: &str) -> bool {
+        match self {
+            Carrier::Setup | Carrier::Close => line.ends_with(')'),
+            Carrier::Channel(_) => line.ends_with(|c: char| c.is_ascii_digit()),
+        }
+    }
+
     /// Whether `message` (its physical lines joined by `\n`; the last one
     /// starts at `last_line`) is a whole message of this kind, with every
     /// string within its limit.
     fn closes(self, message: &str, last_line: usize) -> bool {
+        if !self.may_end(message) {
+            return false;
+        }
         match self {
             Carrier::Setup => {
                 let Some(i) = message.find("endpoint_host: ") else {
@@ -273,11 +285,15 @@ fn fits_grammar(text: &str, parts: &[Part]) -> bool {
                 let Some(Part::Lit(next)) = parts.get(i + 1) else {
                     unreachable!("a string is followed by fixed text")
                 };
-                rest.match_indices(next)
-                    .take_while(|&(at, _)| at <= MAX_STR_TEXT)
-                    .any(|(at, _)| {
-                        fits_str(&rest[..at]) && go(text, pos + at, parts, i + 1, failed)
-                    })
+                // The string ends within its longest printed form: search
+                // no further than that (the text after it may be long).
+                let mut window = rest.len().min(MAX_STR_TEXT + next.len());
+                while !rest.is_char_boundary(window) {
+                    window -= 1;
+                }
+                rest[..window].match_indices(next).any(|(at, _)| {
+                    fits_str(&rest[..at]) && go(text, pos + at, parts, i + 1, failed)
+                })
             }
         };
         if !ok {
@@ -411,11 +427,17 @@ impl Parser {
         let Some(open) = self.open.take() else {
             return false;
         };
-        let mut message = open.first.clone();
         // Where each candidate end is: after the first line, after each
-        // following one.
+        // following one that may end it. (Usually none may, and the first
+        // line is decided without joining anything to it.)
+        let last_candidate = open
+            .rest
+            .iter()
+            .rposition(|line| open.carrier.may_end(line))
+            .map_or(0, |i| i + 1);
+        let mut message = open.first.clone();
         let mut ends = vec![(message.len(), 0)];
-        for line in &open.rest {
+        for line in &open.rest[..last_candidate] {
             message.push('\n');
             let line_start = message.len();
             message.push_str(line);
@@ -559,8 +581,11 @@ impl Wrapper {
     /// A stripped line as the collector wrote it, to be read anew. (The
     /// collector's own timestamp is gone; the JDC's header comes next and is
     /// what counts.)
-    fn restore(&self, line: &str) -> String {
-        format!("{}{line}", self.prefix)
+    fn restore<'a>(&self, line: &'a str) -> std::borrow::Cow<'a, str> {
+        if self.prefix.is_empty() {
+            return line.into();
+        }
+        format!("{}{line}", self.prefix).into()
     }
 }
 
