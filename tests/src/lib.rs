@@ -456,6 +456,19 @@ impl Worker {
             .unwrap_or_else(|| panic!("no results in {parsed}"))
     }
 
+    /// Every client row's `(sessionId, userAgent)`, by session id.
+    pub fn user_agents(&self) -> Vec<(String, String)> {
+        self.d1("SELECT sessionId, userAgent FROM clients ORDER BY sessionId")
+            .into_iter()
+            .map(|r| {
+                (
+                    r["sessionId"].as_str().unwrap().to_owned(),
+                    r["userAgent"].as_str().unwrap().to_owned(),
+                )
+            })
+            .collect()
+    }
+
     /// The report keys in the Worker's local KV, with their expiration
     /// (seconds since the epoch), as wrangler lists them.
     pub fn kv_keys(&self) -> Vec<Value> {

@@ -49,19 +49,6 @@ fn worker() -> Worker {
     })
 }
 
-fn user_agents(worker: &Worker) -> Vec<(String, String)> {
-    worker
-        .d1("SELECT sessionId, userAgent FROM clients ORDER BY sessionId")
-        .into_iter()
-        .map(|r| {
-            (
-                r["sessionId"].as_str().unwrap().to_owned(),
-                r["userAgent"].as_str().unwrap().to_owned(),
-            )
-        })
-        .collect()
-}
-
 /// `mining-gateway` on a free loopback port in front of a pool listener
 /// that accepts and never speaks, forwarding to `worker`; killed on drop.
 struct Gateway {
@@ -223,7 +210,7 @@ user_identity = "{IDENTITY}"
     assert!(stderr.contains("status=200"), "{stderr}");
 
     assert_eq!(
-        user_agents(&worker),
+        worker.user_agents(),
         pairs(&[("jdc-1", "bitaxe/sv2"), ("other-1", "jd-client/sv2")])
     );
     let reports = worker.get_reports();
@@ -278,7 +265,7 @@ fn a_request_shaped_like_jd_guis_gets_the_workers_200() {
     assert_eq!(accepted["accepted"], 1);
     assert_eq!(accepted["userAgent"], "NerdQAxe++/sv2");
     assert_eq!(
-        user_agents(&worker),
+        worker.user_agents(),
         pairs(&[("jdc-1", "NerdQAxe++/sv2"), ("other-1", "jd-client/sv2")])
     );
     // The Worker logged the JDC's address, not the gateway's.
@@ -393,7 +380,7 @@ fn nothing_malformed_through_the_gateway_reaches_the_worker() {
     );
     assert!(worker.kv_keys().is_empty());
     assert_eq!(
-        user_agents(&worker),
+        worker.user_agents(),
         pairs(&[("jdc-1", "jd-client/sv2"), ("other-1", "jd-client/sv2")])
     );
 

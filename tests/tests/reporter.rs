@@ -104,19 +104,6 @@ fn start_with_vars(vars: Vec<(String, String)>) -> Worker {
     })
 }
 
-fn user_agents(worker: &Worker) -> Vec<(String, String)> {
-    worker
-        .d1("SELECT sessionId, userAgent FROM clients ORDER BY sessionId")
-        .into_iter()
-        .map(|r| {
-            (
-                r["sessionId"].as_str().unwrap().to_owned(),
-                r["userAgent"].as_str().unwrap().to_owned(),
-            )
-        })
-        .collect()
-}
-
 #[test]
 fn a_replayed_jdc_log_renames_the_jdc_rows_and_shows_in_get() {
     let worker = start();
@@ -134,7 +121,7 @@ fn a_replayed_jdc_log_renames_the_jdc_rows_and_shows_in_get() {
     );
 
     assert_eq!(
-        user_agents(&worker),
+        worker.user_agents(),
         pairs(&[
             ("jdc-1", "bitaxe/sv2"),
             ("jdc-2", "bitaxe/sv2"),
@@ -176,7 +163,7 @@ fn the_whole_session_ends_empty_and_renames_nothing() {
     assert!(stderr.contains("report sent miners=0"), "{stderr}");
 
     assert_eq!(
-        user_agents(&worker),
+        worker.user_agents(),
         pairs(&[
             ("jdc-1", "jd-client/sv2"),
             ("jdc-2", "jd-client/sv2"),
@@ -210,7 +197,7 @@ fn a_refused_report_is_logged_with_the_workers_reason_and_changes_nothing() {
     assert!(!stderr.contains("reason=\"HTTP 401"), "{stderr}");
     assert!(worker.kv_keys().is_empty(), "nothing stored");
     assert_eq!(
-        user_agents(&worker),
+        worker.user_agents(),
         pairs(&[
             ("jdc-1", "jd-client/sv2"),
             ("jdc-2", "jd-client/sv2"),
