@@ -108,7 +108,6 @@ pub fn PoolDevices(
             }
         })
     });
-    let error = move || reads.with(|r| r.error.clone());
     // Which of the panel's parts show, as classes (the stylesheet hides the
     // others): one attribute to keep up to date instead of one per part.
     let state = move || {
@@ -137,7 +136,7 @@ pub fn PoolDevices(
             ),
         })
     };
-    let error_text = move || error().map(|e| e.to_string());
+    let error_text = move || reads.with(|r| r.error.as_ref().map(ToString::to_string));
     let error_hint = move || {
         reads.with(|r| match &r.error {
             Some(e) if e.needs_token() => {
@@ -314,7 +313,12 @@ fn JdcAddresses(
     now: Signal<DateTime<Utc>>,
 ) -> impl IntoView {
     let query = RwSignal::new(String::new());
-    let minute = Memo::new(move |_| now.get().timestamp() / 60);
+    // The clock to the minute (as a time, the type the page's other clock
+    // memos have, so no new memo type enters the wasm).
+    let minute = Memo::new(move |_| {
+        let secs = now.get().timestamp();
+        DateTime::from_timestamp(secs - secs.rem_euclid(60), 0).unwrap_or_default()
+    });
     let silent = move || {
         shown.with(|Shown { lines, .. }| {
             lines
