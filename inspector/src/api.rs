@@ -34,7 +34,7 @@ pub struct Snapshot {
 }
 
 /// Why the page has no fresh data.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Clone, PartialEq)]
 pub enum ApiError {
     /// The request did not get an answer (network down, Worker stopped).
     Unreachable(String),
@@ -65,6 +65,14 @@ impl fmt::Display for ApiError {
                 write!(f, "The API's answer could not be read: {cause}")
             }
         }
+    }
+}
+
+// `Error` needs `Debug`. Derived, it would bring the string escaping of
+// `{:?}` into the page's wasm for nothing: the message says it all.
+impl fmt::Debug for ApiError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Display::fmt(self, f)
     }
 }
 
