@@ -24,7 +24,12 @@ mkdir -p "$DIST/pkg"
 wasm-bindgen --target web --no-typescript --out-dir "$DIST/pkg" --out-name inspector "$WASM_IN"
 # Current rustc emits bulk-memory, non-trapping float-to-int, sign-ext,
 # multivalue and reference types by default; wasm-opt must accept them.
-"$WASM_OPT_BIN" -Oz --converge \
+# For size: --flatten --rereloop before -Oz restructures control flow into
+# fewer, smaller blocks; --low-memory-unused lets it fold constant offsets
+# into loads and stores, which is sound because rustc's wasm32 layout puts
+# the 1 MiB stack first, so the lowest 1 KiB is only ever reached by a
+# stack that has already overflowed.
+"$WASM_OPT_BIN" --low-memory-unused --flatten --rereloop -Oz --converge \
   --enable-bulk-memory --enable-nontrapping-float-to-int --enable-sign-ext \
   --enable-mutable-globals --enable-reference-types --enable-multivalue \
   -o "$DIST/pkg/inspector_bg.wasm" "$DIST/pkg/inspector_bg.wasm"

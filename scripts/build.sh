@@ -9,10 +9,15 @@ source "$(dirname "$0")/env.sh"
 # Size budgets, gzip -9 of each wasm as it is served (KB = 1024 bytes, as
 # the README counts). Cloudflare's free plan takes a Worker of 3 MB gzip;
 # these keep the Worker's cold start and the inspector's first load small.
-# The inspector's was 150 KB until the Pool devices panel (inspector/src/
-# pool*.rs), which adds ~25 KB gzip to the 149,920 bytes of the rest.
+# The inspector is promised at 150 KB and is not there yet: the rest of the
+# page was 149,920 bytes, the Pool devices panel (inspector/src/pool*.rs)
+# took it to 175,418. Cutting shared costs (talc as allocator, wasm-opt
+# restructuring passes, fetch through web-sys instead of gloo-net, no
+# derived Debug on the page's error, plain loops in the JSON readers, one
+# signal and one memo for the panel's state) brought it to 167,764 bytes.
+# 166 KB holds that gain; the budget goes back to 150 KB when the page does.
 WORKER_WASM_BUDGET_KB=250
-INSPECTOR_WASM_BUDGET_KB=180
+INSPECTOR_WASM_BUDGET_KB=166
 
 bash "$ROOT/scripts/setup.sh"
 export WASM_BINDGEN_BIN="$(command -v wasm-bindgen)"

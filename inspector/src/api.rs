@@ -34,7 +34,7 @@ pub struct Snapshot {
 }
 
 /// Why the page has no fresh data.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Clone, PartialEq)]
 pub enum ApiError {
     /// The request did not get an answer (network down, Worker stopped).
     Unreachable(String),
@@ -65,6 +65,14 @@ impl fmt::Display for ApiError {
                 write!(f, "The API's answer could not be read: {cause}")
             }
         }
+    }
+}
+
+// `Error` needs `Debug`. Derived, it would bring the string escaping of
+// `{:?}` into the page's wasm for nothing: the message says it all.
+impl fmt::Debug for ApiError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Display::fmt(self, f)
     }
 }
 
@@ -145,23 +153,44 @@ pub type Reply = (u16, Option<String>, Option<wasm_bindgen::JsValue>);
 /// `JSON.parse` (`None` if it is not JSON). Read it with [`parse`].
 #[cfg(target_arch = "wasm32")]
 pub async fn get(path: &str) -> Result<Reply, ApiError> {
-    use gloo_net::http::Request;
-    use web_sys::RequestCache;
+    use wasm_bindgen::JsCast;
+    use wasm_bindgen_futures::JsFuture;
+    use web_sys::{Headers, RequestCache, RequestInit, Response};
 
-    let mut request = Request::get(path).cache(RequestCache::NoStore);
+    let init = RequestInit::new();
+    init.set_method("GET");
+    init.set_cache(RequestCache::NoStore);
+    let headers = Headers::new().map_err(unreachable)?;
     if let Some(token) = crate::token::stored() {
-        request = request.header("Authorization", &format!("Bearer {token}"));
+        headers
+            .set("Authorization", &format!("Bearer {token}"))
+            .map_err(unreachable)?;
     }
-    let response = request
-        .send()
+    init.set_headers(&headers);
+    let window = web_sys::window().ok_or_else(|| unreachable("no window".into()))?;
+    let response: Response = JsFuture::from(window.fetch_with_str_and_init(path, &init))
         .await
-        .map_err(|e| ApiError::Unreachable(e.to_string()))?;
-    let link = response.headers().get("link");
-    let body = response
-        .text()
+        .map_err(unreachable)?
+        .unchecked_into();
+    let link = response.headers().get("link").ok().flatten();
+    let body = JsFuture::from(response.text().map_err(unreachable)?)
         .await
-        .map_err(|e| ApiError::Unreachable(e.to_string()))?;
+        .map_err(unreachable)?
+        .as_string()
+        .unwrap_or_default();
     Ok((response.status(), link, js_sys::JSON::parse(&body).ok()))
+}
+
+/// A request that got no answer, as the browser explains it (`TypeError:
+/// Failed to fetch`).
+#[cfg(target_arch = "wasm32")]
+fn unreachable(e: wasm_bindgen::JsValue) -> ApiError {
+    use wasm_bindgen::JsCast;
+
+    ApiError::Unreachable(match e.dyn_ref::<js_sys::Error>() {
+        Some(e) => format!("{}: {}", String::from(e.name()), String::from(e.message())),
+        None => e.as_string().unwrap_or_else(|| "no answer".into()),
+    })
 }
 
 /// Polls the summaries of every live JDC, following the pages.

@@ -82,31 +82,31 @@ pub fn array<J: Json>(v: &J, at: &str) -> Result<Vec<J>, Shape> {
 
 /// `GET /api/jdcs`: an array of summaries.
 pub fn summaries<J: Json>(v: &J) -> Result<Vec<JdcSummary>, Shape> {
-    array(v, "")?
-        .iter()
-        .enumerate()
-        .map(|(i, item)| summary(item, &format!("[{i}].")))
-        .collect()
+    // Plain loops here rather than collecting into a `Result`: the same
+    // work in less of the page's wasm.
+    let mut summaries = Vec::new();
+    for (i, item) in array(v, "")?.iter().enumerate() {
+        summaries.push(summary(item, &format!("[{i}]."))?);
+    }
+    Ok(summaries)
 }
 
 fn summary<J: Json>(v: &J, at: &str) -> Result<JdcSummary, Shape> {
     let vendors_at = format!("{at}vendors");
-    let vendors = array(
+    let shares = array(
         &v.member("vendors")
             .ok_or(format!("`{vendors_at}` is missing"))?,
         &vendors_at,
-    )?
-    .iter()
-    .enumerate()
-    .map(|(i, s)| {
+    )?;
+    let mut vendors = Vec::new();
+    for (i, s) in shares.iter().enumerate() {
         let at = format!("{vendors_at}[{i}].");
-        Ok(VendorShare {
+        vendors.push(VendorShare {
             vendor: string(s, &at, "vendor")?,
             miners: count(s, &at, "miners")?,
             hash_rate: number(s, &at, "hashRate")?,
-        })
-    })
-    .collect::<Result<Vec<_>, Shape>>()?;
+        });
+    }
     Ok(JdcSummary {
         identity: string(v, at, "identity")?,
         user_agent: nullable_string(v, at, "userAgent")?,
@@ -125,11 +125,11 @@ fn summary<J: Json>(v: &J, at: &str) -> Result<JdcSummary, Shape> {
 
 /// `GET /api/downstream-report/{identity}`: one stored report.
 pub fn stored_report<J: Json>(v: &J) -> Result<StoredReport, Shape> {
-    let miners = array(&v.member("miners").ok_or("`miners` is missing")?, "miners")?
-        .iter()
-        .enumerate()
-        .map(|(i, m)| miner(m, &format!("miners[{i}].")))
-        .collect::<Result<Vec<_>, Shape>>()?;
+    let mut miners = Vec::new();
+    let items = array(&v.member("miners").ok_or("`miners` is missing")?, "miners")?;
+    for (i, m) in items.iter().enumerate() {
+        miners.push(miner(m, &format!("miners[{i}]."))?);
+    }
     Ok(StoredReport {
         report: Report {
             schema_version: count(v, "", "schemaVersion")? as u64,

@@ -26,6 +26,23 @@ use crate::roster::Roster;
 /// Height of one agent's row in the chart, in CSS pixels.
 const ROW_HEIGHT: usize = 58;
 
+/// What the panel has read: the last good answer (kept under an error) and
+/// the last read's error. One signal for both: fewer signal types in the
+/// page's wasm.
+#[derive(Clone, Default)]
+struct Reads {
+    last: Option<Fetched>,
+    error: Option<ApiError>,
+}
+
+/// What the panel shows of the answer: the chart's bars and the listed
+/// addresses with their status now.
+#[derive(Clone, Default, PartialEq)]
+struct Shown {
+    bars: Vec<AgentBar>,
+    lines: Vec<JdcLine>,
+}
+
 /// The panel.
 #[component]
 pub fn PoolDevices(
@@ -38,8 +55,7 @@ pub fn PoolDevices(
     // the page's <Transition> would hold the whole page until this answer
     // is in, and the rest of the page must never wait for this panel.
     // The last good answer stays up under an error, ageing.
-    let last = RwSignal::new(None::<Fetched>);
-    let error = RwSignal::new(None::<ApiError>);
+    let reads = RwSignal::new(Reads::default());
     let busy = StoredValue::new(false);
     let read = move || {
         if busy.try_get_value().unwrap_or(true) {
@@ -51,11 +67,13 @@ pub fn PoolDevices(
             busy.try_set_value(false);
             match outcome {
                 Ok(fetched) => {
-                    last.try_set(Some(fetched));
-                    error.try_set(None);
+                    reads.try_set(Reads {
+                        last: Some(fetched),
+                        error: None,
+                    });
                 }
                 Err(e) => {
-                    error.try_set(Some(e));
+                    reads.try_update(|r| r.error = Some(e));
                 }
             }
         });
@@ -71,32 +89,30 @@ pub fn PoolDevices(
     // token may just have been entered), not only every 30 s.
     Effect::new(move |_| {
         roster.with(Roster::updated_at);
-        if error.with_untracked(Option::is_some) {
+        if reads.with_untracked(|r| r.error.is_some()) {
             read();
         }
     });
 
-    let reports =
-        Memo::new(move |_| roster.with(|r| r.updated_at().map(|_| LiveReports::of(r.served()))));
-    let bars = Memo::new(move |_| {
-        last.with(|f| {
-            f.as_ref()
-                .map(|f| reports.with(|r| bars(&f.agents, r.as_ref())))
-                .unwrap_or_default()
-        })
-    });
-    let lines = Memo::new(move |_| {
-        last.with(|f| {
-            f.as_ref()
-                .map(|f| reports.with(|r| jdc_lines(&f.agents, r.as_ref())))
-                .unwrap_or_default()
+    // The bars and the listed addresses, from the answer and the live
+    // reports the page sees now; one memo for both keeps the wasm small.
+    let shown = Memo::new(move |_| {
+        reads.with(|r| {
+            let Some(f) = &r.last else {
+                return Shown::default();
+            };
+            let reports = roster.with(|r| r.updated_at().map(|_| LiveReports::of(r.served())));
+            Shown {
+                bars: bars(&f.agents, reports.as_ref()),
+                lines: jdc_lines(&f.agents, reports.as_ref()),
+            }
         })
     });
     // Which of the panel's parts show, as classes (the stylesheet hides the
     // others): one attribute to keep up to date instead of one per part.
     let state = move || {
-        let rows = last.with(|f| f.as_ref().map(|f| f.agents.rows));
-        let failed = error.with(Option::is_some);
+        let (rows, failed) =
+            reads.with(|r| (r.last.as_ref().map(|f| f.agents.rows), r.error.is_some()));
         let mut class = String::from("pool");
         match rows {
             None if !failed => class.push_str(" is-loading"),
@@ -111,7 +127,7 @@ pub fn PoolDevices(
     };
 
     let age = move || {
-        last.with(|f| match f {
+        reads.with(|r| match &r.last {
             None => String::new(),
             Some(f) => format!(
                 "read from the pool's database {} · kept up to {} s · refreshes every {POOL_REFRESH_SECS} s",
@@ -120,13 +136,13 @@ pub fn PoolDevices(
             ),
         })
     };
-    let error_text = move || error.with(|e| e.as_ref().map(ToString::to_string));
+    let error_text = move || reads.with(|r| r.error.as_ref().map(ToString::to_string));
     let error_hint = move || {
-        error.with(|e| match e {
+        reads.with(|r| match &r.error {
             Some(e) if e.needs_token() => {
                 "The pool protects its reads: enter its inspector token above.".to_string()
             }
-            Some(_) if last.with(Option::is_some) => {
+            Some(_) if r.last.is_some() => {
                 format!("Retrying every {POOL_REFRESH_SECS} s. Below is the last answer.")
             }
             Some(_) => format!("Retrying every {POOL_REFRESH_SECS} s."),
@@ -134,8 +150,8 @@ pub fn PoolDevices(
         })
     };
     let headline = move || {
-        last.with(|f| {
-            let Some(f) = f else { return String::new() };
+        reads.with(|r| {
+            let Some(f) = &r.last else { return String::new() };
             let a = &f.agents;
             if a.jdc_rows == 0 {
                 return "No live row is jd-client/sv2: every JDC connection carries its devices' name."
@@ -174,9 +190,9 @@ pub fn PoolDevices(
                 "The pool's client table has no live rows: no miner is connected right now."
             </p>
             <div class="pool-body">
-                <AgentChart bars />
+                <AgentChart shown />
                 <p class="pool-jdc-rows" id="pool-jdc-rows">{headline}</p>
-                <JdcAddresses lines last now />
+                <JdcAddresses shown reads now />
             </div>
         </section>
     }
@@ -200,7 +216,7 @@ fn label(bar: &AgentBar) -> String {
 #[component]
 fn AgentChart(
     /// The bars, most rows first.
-    bars: Memo<Vec<AgentBar>>,
+    shown: Memo<Shown>,
 ) -> impl IntoView {
     view! {
         <p class="legend" aria-hidden="true">
@@ -211,7 +227,7 @@ fn AgentChart(
             <span class="swatch pool-other"></span>
             "other clients"
         </p>
-        {move || bars.with(|bars| chart(bars))}
+        {move || shown.with(|s| chart(&s.bars))}
     }
 }
 
@@ -290,25 +306,30 @@ fn agent_row(i: usize, b: &AgentBar) -> impl IntoView {
 #[component]
 fn JdcAddresses(
     /// The listed addresses with their status now.
-    lines: Memo<Vec<JdcLine>>,
+    shown: Memo<Shown>,
     /// The answer (for what the bound left out).
-    last: RwSignal<Option<Fetched>>,
+    reads: RwSignal<Reads>,
     /// The browser clock.
     now: Signal<DateTime<Utc>>,
 ) -> impl IntoView {
     let query = RwSignal::new(String::new());
-    let minute = Memo::new(move |_| now.get().timestamp() / 60);
+    // The clock to the minute (as a time, the type the page's other clock
+    // memos have, so no new memo type enters the wasm).
+    let minute = Memo::new(move |_| {
+        let secs = now.get().timestamp();
+        DateTime::from_timestamp(secs - secs.rem_euclid(60), 0).unwrap_or_default()
+    });
     let silent = move || {
-        lines.with(|lines| {
+        shown.with(|Shown { lines, .. }| {
             lines
                 .iter()
                 .filter(|l| l.status == JdcStatus::NotReporting)
                 .count()
         })
     };
-    let shown = move || {
+    let matching = move || {
         query.with(|q| {
-            lines.with(|lines| {
+            shown.with(|Shown { lines, .. }| {
                 lines
                     .iter()
                     .filter(|l| {
@@ -319,7 +340,7 @@ fn JdcAddresses(
         })
     };
     let pending = move || {
-        lines.with(|lines| {
+        shown.with(|Shown { lines, .. }| {
             lines
                 .iter()
                 .filter(|l| l.status != JdcStatus::NotReporting)
@@ -328,7 +349,7 @@ fn JdcAddresses(
     };
     let any_silent = move || silent() > 0;
     let count = move || {
-        let (shown, all) = (shown(), silent());
+        let (shown, all) = (matching(), silent());
         if query.with(|q| q.trim().is_empty()) {
             String::new()
         } else if shown == 0 {
@@ -338,8 +359,10 @@ fn JdcAddresses(
         }
     };
     let beyond = move || {
-        last.with(|f| {
-            let Some(f) = f else { return String::new() };
+        reads.with(|r| {
+            let Some(f) = &r.last else {
+                return String::new();
+            };
             let a = &f.agents;
             let mut notes = Vec::new();
             if a.more_jdc_addresses > 0 {
@@ -363,7 +386,7 @@ fn JdcAddresses(
         minute.track();
         let at = now.get_untracked().timestamp();
         query.with(|q| {
-            lines.with(|lines| {
+            shown.with(|Shown { lines, .. }| {
                 lines
                     .iter()
                     .filter(|l| {
@@ -375,7 +398,7 @@ fn JdcAddresses(
         })
     };
     let pending_list = move || {
-        lines.with(|lines| {
+        shown.with(|Shown { lines, .. }| {
             lines
                 .iter()
                 .filter_map(|l| {
