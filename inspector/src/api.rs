@@ -153,44 +153,23 @@ pub type Reply = (u16, Option<String>, Option<wasm_bindgen::JsValue>);
 /// `JSON.parse` (`None` if it is not JSON). Read it with [`parse`].
 #[cfg(target_arch = "wasm32")]
 pub async fn get(path: &str) -> Result<Reply, ApiError> {
-    use wasm_bindgen::JsCast;
-    use wasm_bindgen_futures::JsFuture;
-    use web_sys::{Headers, RequestCache, RequestInit, Response};
+    use gloo_net::http::Request;
+    use web_sys::RequestCache;
 
-    let init = RequestInit::new();
-    init.set_method("GET");
-    init.set_cache(RequestCache::NoStore);
-    let headers = Headers::new().map_err(unreachable)?;
+    let mut request = Request::get(path).cache(RequestCache::NoStore);
     if let Some(token) = crate::token::stored() {
-        headers
-            .set("Authorization", &format!("Bearer {token}"))
-            .map_err(unreachable)?;
+        request = request.header("Authorization", &format!("Bearer {token}"));
     }
-    init.set_headers(&headers);
-    let window = web_sys::window().ok_or_else(|| unreachable("no window".into()))?;
-    let response: Response = JsFuture::from(window.fetch_with_str_and_init(path, &init))
+    let response = request
+        .send()
         .await
-        .map_err(unreachable)?
-        .unchecked_into();
-    let link = response.headers().get("link").ok().flatten();
-    let body = JsFuture::from(response.text().map_err(unreachable)?)
+        .map_err(|e| ApiError::Unreachable(e.to_string()))?;
+    let link = response.headers().get("link");
+    let body = response
+        .text()
         .await
-        .map_err(unreachable)?
-        .as_string()
-        .unwrap_or_default();
+        .map_err(|e| ApiError::Unreachable(e.to_string()))?;
     Ok((response.status(), link, js_sys::JSON::parse(&body).ok()))
-}
-
-/// A request that got no answer, as the browser explains it (`TypeError:
-/// Failed to fetch`).
-#[cfg(target_arch = "wasm32")]
-fn unreachable(e: wasm_bindgen::JsValue) -> ApiError {
-    use wasm_bindgen::JsCast;
-
-    ApiError::Unreachable(match e.dyn_ref::<js_sys::Error>() {
-        Some(e) => format!("{}: {}", String::from(e.name()), String::from(e.message())),
-        None => e.as_string().unwrap_or_else(|| "no answer".into()),
-    })
 }
 
 /// Polls the summaries of every live JDC, following the pages.
