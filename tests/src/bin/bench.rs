@@ -85,10 +85,12 @@ fn report_body(i: usize) -> String {
 
 /// JDC `i`'s `nth` report for the side-by-side rounds: its miners, with the
 /// first one's hash rate changed every third report, so the Rust Worker
-/// stores one report in three, as at a real pool's steady state.
+/// stores one report in three, as at a real pool's steady state. The JDCs
+/// change at different reports, so any run of reports holds a third of
+/// changed ones.
 fn changing_report_body(i: usize, nth: usize) -> String {
     let mut miners = miners(i);
-    if (nth / 3) % 2 == 1 {
+    if ((nth + i) / 3) % 2 == 1 {
         miners[0].nominal_hash_rate *= 1.01;
     }
     let report = Report {
@@ -350,6 +352,11 @@ struct Args {
     /// Only seed D1 and run the side-by-side rounds.
     #[arg(long)]
     side_by_side_only: bool,
+    /// Instead of the benchmark, profile one of the side-by-side Workers
+    /// (`dmr-bench-rust`, `dmr-bench-rust-limited`, `baseline-js`) with V8's
+    /// CPU profiler for `--side-secs` under the side-by-side load.
+    #[arg(long, value_name = "WORKER")]
+    profile: Option<String>,
 }
 
 fn main() {
@@ -369,6 +376,18 @@ fn main() {
     let rows = worker.d1("SELECT count(*) AS n FROM clients")[0]["n"]
         .as_u64()
         .unwrap_or(0);
+
+    if let Some(name) = &args.profile {
+        side_by_side::profile(
+            &worker,
+            JDCS,
+            changing_report_body,
+            connections,
+            args.side_secs,
+            name,
+        );
+        return;
+    }
 
     if args.side_by_side_only {
         let side = side_by_side(&worker, &args);
