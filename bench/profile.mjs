@@ -29,43 +29,55 @@ if (!target) {
   process.exit(1);
 }
 
-console.error(`profiling ${target.webSocketDebuggerUrl}`);
-const ws = new WebSocket(target.webSocketDebuggerUrl);
-await new Promise((resolve, reject) => {
-  ws.onopen = resolve;
-  ws.onerror = reject;
-});
+// The session can be closed under us (wrangler's own inspector proxy
+// attaches to Workers too): then connect again and start over, so the
+// profile covers the end of the load.
+let ws;
 let nextId = 1;
 const pending = new Map();
-ws.onmessage = (event) => {
-  const message = JSON.parse(event.data);
-  const waiter = pending.get(message.id);
-  if (waiter) {
-    pending.delete(message.id);
-    if (message.error) waiter.reject(new Error(JSON.stringify(message.error)));
-    else waiter.resolve(message.result);
-  }
-};
 const send = (method, params = {}) =>
   new Promise((resolve, reject) => {
     const id = nextId++;
     pending.set(id, { resolve, reject });
     ws.send(JSON.stringify({ id, method, params }));
   });
-
-// workerd handles an idle Worker's inspector messages only when it next
-// runs: send these without waiting, and let the load deliver them.
-const started = Promise.all([
-  send("Profiler.enable"),
-  send("Profiler.setSamplingInterval", { interval: 100 }),
-  send("Profiler.start"),
-]);
+let stopping = false;
+let restarts = 0;
+function connect() {
+  ws = new WebSocket(target.webSocketDebuggerUrl);
+  ws.onmessage = (event) => {
+    const message = JSON.parse(event.data);
+    const waiter = pending.get(message.id);
+    if (waiter) {
+      pending.delete(message.id);
+      if (message.error) waiter.reject(new Error(JSON.stringify(message.error)));
+      else waiter.resolve(message.result);
+    }
+  };
+  ws.onclose = () => {
+    for (const waiter of pending.values()) waiter.reject(new Error("closed"));
+    pending.clear();
+    if (!stopping && restarts++ < 50) setTimeout(connect, 50);
+  };
+  // workerd handles an idle Worker's inspector messages only when it next
+  // runs: send these without waiting, and let the load deliver them.
+  ws.onopen = () => {
+    for (const [method, params] of [
+      ["Profiler.enable", {}],
+      ["Profiler.setSamplingInterval", { interval: 100 }],
+      ["Profiler.start", {}],
+    ]) send(method, params).catch(() => {});
+  };
+}
+console.error(`profiling ${target.webSocketDebuggerUrl}`);
+connect();
 // Tells the benchmark to start its load.
 console.log("profiling");
-await started;
 await new Promise((resolve) => setTimeout(resolve, Number(seconds) * 1000));
+stopping = true;
 const { profile } = await send("Profiler.stop");
 ws.close();
+if (restarts > 0) console.error(`(the session was closed ${restarts} times; the profile is the last session's)`);
 if (out) writeFileSync(out, JSON.stringify(profile));
 
 // Self time per node, from the samples and the time between them.

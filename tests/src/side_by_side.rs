@@ -609,7 +609,7 @@ pub fn profile(
     } else {
         PathBuf::from("node")
     };
-    let out = worker.state_dir().join(format!("{name}.cpuprofile"));
+    let out = std::env::temp_dir().join(format!("dmr-bench-{name}.cpuprofile"));
     let mut script = std::process::Command::new(node)
         .arg(root.join("bench/profile.mjs"))
         .args([&inspector.to_string(), name, &secs.to_string()])

@@ -13,6 +13,12 @@
 //! values joined into an array, never parsed and written again. KV is
 //! eventually consistent across locations, which suits a view refreshed
 //! every few seconds.
+//!
+//! [`Hints`]: each Worker instance notes what it last stored (or read) for
+//! an identity, so an unchanged report need not read KV.
+
+use std::cell::RefCell;
+use std::collections::HashMap;
 
 use dmr_shared::api::{kv_key, KV_KEY_PREFIX};
 use dmr_shared::limits::MAX_BODY_BYTES;
@@ -261,6 +267,66 @@ impl ReportStore {
             }
         }
         Ok(written)
+    }
+}
+
+/// What the stored copy of an identity's report is, as far as a report
+/// needs to know: its content, its user agent and when it was stored.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Hint {
+    pub content: String,
+    pub user_agent: Option<String>,
+    pub received_at: String,
+    pub expires_at: String,
+}
+
+impl From<&JdcSummary> for Hint {
+    fn from(summary: &JdcSummary) -> Self {
+        Hint {
+            content: summary.content.clone(),
+            user_agent: summary.user_agent.clone(),
+            received_at: summary.received_at.clone(),
+            expires_at: summary.expires_at.clone(),
+        }
+    }
+}
+
+/// Most identities a Worker instance keeps notes for; past it the notes
+/// start over, so they cost at most a few MiB of memory.
+const MAX_NOTES: usize = 10_000;
+
+thread_local! {
+    static NOTES: RefCell<HashMap<String, Hint>> = RefCell::new(HashMap::new());
+}
+
+/// This Worker instance's notes of the last stored copy of each identity's
+/// report, kept in its memory between requests, so an unchanged report is
+/// answered without the KV read when it reaches an instance that stored (or
+/// read) the copy before. A note is written after the KV write it describes
+/// (or after a KV read found that copy), so it never describes a copy that
+/// was not stored; a missing note (a new instance, another machine), or one
+/// that does not match the report, falls back to the KV read. A note can be
+/// stale only if another instance stored a different copy since: that
+/// costs at most one refresh interval, after which the report is written
+/// again in any case.
+pub struct Hints;
+
+impl Hints {
+    /// The note for `identity`, if this instance has one.
+    pub fn get(identity: &str) -> Option<Hint> {
+        NOTES.with(|notes| notes.borrow().get(identity).cloned())
+    }
+
+    /// Notes `hint` for `identity`.
+    pub fn put(identity: &str, hint: Hint) {
+        NOTES.with(|notes| {
+            let mut notes = notes.borrow_mut();
+            if notes.len() >= MAX_NOTES && !notes.contains_key(identity) {
+                notes.clear();
+            }
+            notes.insert(identity.to_owned(), hint);
+        });
     }
 }
 
