@@ -481,7 +481,7 @@ fn percentile(sorted: &[f64], p: f64) -> f64 {
 /// The order of the contenders in round `r`: A B C, C B A, A B C, ...
 fn order(r: usize) -> Vec<usize> {
     let forward: Vec<usize> = (0..CONTENDERS.len()).collect();
-    if r % 2 == 0 {
+    if r.is_multiple_of(2) {
         forward
     } else {
         forward.into_iter().rev().collect()
@@ -650,7 +650,7 @@ fn median(mut values: Vec<f64>) -> f64 {
     values.sort_by(f64::total_cmp);
     match values.len() {
         0 => f64::NAN,
-        n if n % 2 == 1 => values[n / 2],
+        n if !n.is_multiple_of(2) => values[n / 2],
         n => (values[n / 2 - 1] + values[n / 2]) / 2.0,
     }
 }

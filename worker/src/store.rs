@@ -24,7 +24,10 @@ use dmr_shared::api::{kv_key, KV_KEY_PREFIX};
 use dmr_shared::limits::MAX_BODY_BYTES;
 use dmr_shared::{JdcSummary, StoredReport};
 use serde::{Deserialize, Serialize};
+use worker::js_sys::{Function, Promise, Reflect, Uint8Array, JSON};
 use worker::kv::KvStore;
+use worker::wasm_bindgen::{JsCast, JsValue};
+use worker::wasm_bindgen_futures::JsFuture;
 use worker::Env;
 
 use crate::config::REPORTS_KV;
@@ -51,6 +54,14 @@ struct Metadata {
     bytes: usize,
 }
 
+/// [`Metadata`] as it is written, borrowing the summary.
+#[derive(Serialize)]
+struct MetadataRef<'a> {
+    #[serde(flatten)]
+    summary: &'a JdcSummary,
+    bytes: usize,
+}
+
 fn largest_value() -> usize {
     MAX_BODY_BYTES
 }
@@ -65,6 +76,8 @@ pub struct Listed {
 /// The latest reports, one per JDC identity.
 pub struct ReportStore {
     kv: KvStore,
+    /// The binding itself, for the write (see [`ReportStore::put`]).
+    namespace: JsValue,
     /// KV calls made so far (a bulk get is one call), for the logs.
     pub operations: usize,
 }
@@ -73,11 +86,24 @@ fn kv_error(e: impl ToString) -> ApiError {
     ApiError::unavailable("KV", e)
 }
 
+/// What a JS exception says.
+pub fn js_text(e: &JsValue) -> String {
+    e.dyn_ref::<worker::js_sys::Error>()
+        .map(|e| String::from(e.message()))
+        .or_else(|| e.as_string())
+        .unwrap_or_else(|| format!("{e:?}"))
+}
+
 impl ReportStore {
     /// Opens the store bound as [`REPORTS_KV`].
     pub fn open(env: &Env) -> Result<Self, ApiError> {
         let kv = env.kv(REPORTS_KV).map_err(kv_error)?;
-        Ok(ReportStore { kv, operations: 0 })
+        let namespace = Reflect::get(env, &REPORTS_KV.into()).map_err(|e| kv_error(js_text(&e)))?;
+        Ok(ReportStore {
+            kv,
+            namespace,
+            operations: 0,
+        })
     }
 
     /// The summary stored with an identity's report, if it has one. One KV
@@ -113,28 +139,41 @@ impl ReportStore {
         buffer.clear();
         serde_json::to_writer(&mut buffer, stored)
             .map_err(|e| ApiError::Internal(e.to_string()))?;
-        let metadata = Metadata {
-            summary: summary.clone(),
+        // The options go across as one JSON text that V8 parses, rather
+        // than as a JSON tree built in Rust and then copied into a JS object
+        // member by member.
+        let metadata = serde_json::to_string(&MetadataRef {
+            summary,
             bytes: buffer.len(),
-        };
+        })
+        .map_err(|e| ApiError::Internal(e.to_string()))?;
+        let options = JSON::parse(&format!(
+            "{{\"expirationTtl\":{ttl_secs},\"metadata\":{metadata}}}"
+        ))
+        .map_err(|e| ApiError::Internal(js_text(&e)))?;
+        let put: Function = Reflect::get(&self.namespace, &"put".into())
+            .and_then(|f| f.dyn_into())
+            .map_err(|e| kv_error(js_text(&e)))?;
+        let key = JsValue::from_str(&kv_key(&stored.report.jdc_user_identity));
+        let value = Uint8Array::from(buffer.as_slice());
         self.operations += 1;
-        self.kv
-            .put_bytes(&kv_key(&stored.report.jdc_user_identity), &buffer)
-            .map_err(kv_error)?
-            .expiration_ttl(ttl_secs)
-            .metadata(metadata)
-            .map_err(kv_error)?
-            .execute()
-            .await
-            .map_err(|e| {
-                // KV takes one write per second per key; a faster burst for
-                // one identity is the client's to slow down, not an outage.
-                if e.to_string().contains("429") {
-                    ApiError::RateLimited { retry_after: 1 }
-                } else {
-                    kv_error(e)
-                }
-            })
+        let written = put
+            .call3(&self.namespace, &key, &value, &options)
+            .and_then(|p| p.dyn_into::<Promise>());
+        let outcome = match written {
+            Ok(promise) => JsFuture::from(promise).await.map(|_| ()),
+            Err(e) => Err(e),
+        };
+        outcome.map_err(|e| {
+            let e = js_text(&e);
+            // KV takes one write per second per key; a faster burst for
+            // one identity is the client's to slow down, not an outage.
+            if e.contains("429") {
+                ApiError::RateLimited { retry_after: 1 }
+            } else {
+                kv_error(e)
+            }
+        })
     }
 
     /// One identity's live report, as the stored JSON text.

@@ -27,7 +27,7 @@
 //!
 //! usage: dmr-bench [CAPACITY_SECS] [CONNECTIONS] [CADENCE_ROUNDS]
 //!        [--side-rounds N] [--side-secs S] [--side-by-side-only]
-//! (defaults: 30 s, 16 connections, 6 rounds of 12 s; 4 side-by-side
+//! (defaults: 30 s, 16 connections, 6 rounds of 12 s; 5 side-by-side
 //! rounds of 12 s per Worker)
 
 use std::io::Write;
@@ -344,7 +344,7 @@ struct Args {
     #[arg(default_value_t = 6)]
     cadence_rounds: usize,
     /// Rounds of the side-by-side run (each Worker once per round).
-    #[arg(long, default_value_t = 4)]
+    #[arg(long, default_value_t = 5)]
     side_rounds: usize,
     /// Seconds each Worker is loaded per side-by-side round.
     #[arg(long, default_value_t = 12)]
