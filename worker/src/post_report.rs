@@ -248,8 +248,16 @@ async fn read_body(req: &mut Request) -> Result<Vec<u8>, ApiError> {
     if declared.unwrap_or(0) > MAX_BODY_BYTES as u64 {
         return Err(too_large());
     }
+    // A body with a content coding could be expanded by the runtime past
+    // its declared length: it is read as a stream, like a chunked one.
+    let encoded = req
+        .headers()
+        .get("Content-Encoding")
+        .ok()
+        .flatten()
+        .is_some_and(|coding| !coding.trim().eq_ignore_ascii_case("identity"));
     let mut body = Vec::new();
-    if let Some(declared) = declared {
+    if let (Some(declared), false) = (declared, encoded) {
         // The runtime frames a body by its Content-Length: it is whole at
         // that size, so it comes across the wasm boundary in one copy,
         // straight into a buffer with room for the stored JSON.
