@@ -24,7 +24,8 @@ struct Read {
 /// The `agents` read log lines so far.
 fn agent_reads(text: &str) -> Vec<Value> {
     text.lines()
-        .filter(|l| l.starts_with("{\""))
+        // A line may carry wrangler's prefix naming the Worker.
+        .filter_map(|l| l.find("{\"").map(|start| &l[start..]))
         .filter_map(|l| serde_json::from_str::<Value>(l).ok())
         .filter(|v| v["event"] == "read" && v["view"] == "agents")
         .collect()

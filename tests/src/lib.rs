@@ -11,12 +11,14 @@
 //!
 //! [`load`] drives many concurrent reporters against a running Worker;
 //! [`bodies`] builds report bodies at the limits; [`memory`] measures the
-//! Worker's wasm memory after the worst of them.
+//! Worker's wasm memory after the worst of them; [`side_by_side`] measures
+//! the Rust Worker's CPU per report next to a plain JavaScript Worker.
 
 pub mod bench_agents;
 pub mod bodies;
 pub mod load;
 pub mod memory;
+pub mod side_by_side;
 
 use std::fs::File;
 use std::io::Read;
@@ -135,6 +137,10 @@ pub struct Options {
     /// Bindings of `wrangler.toml` to leave out (`"REPORTS"`,
     /// `"IP_RATE_LIMITER"`), to see the Worker cope without them.
     pub without_bindings: Vec<&'static str>,
+    /// More Workers to run in the same `wrangler dev` (and workerd), each
+    /// a wrangler config of its own; requests reach them through
+    /// [`Worker::runtime_entry`].
+    pub extra_configs: Vec<PathBuf>,
 }
 
 /// The built Worker under `wrangler dev`, with fresh local KV and D1.
@@ -237,8 +243,11 @@ impl Worker {
             .arg("--persist-to")
             .arg(self.state.path())
             .arg("--config")
-            .arg(&self.config)
-            .args(["--show-interactive-dev-session=false", "--log-level", "log"]);
+            .arg(&self.config);
+        for extra in &self.options.extra_configs {
+            cmd.arg("--config").arg(extra);
+        }
+        cmd.args(["--show-interactive-dev-session=false", "--log-level", "log"]);
         for (name, value) in &self.options.vars {
             cmd.args(["--var", &format!("{name}:{value}")]);
         }
@@ -484,6 +493,11 @@ impl Worker {
     pub fn kv_bulk_put(&self, file: &Path) {
         let file = file.to_str().expect("utf-8 path");
         self.wrangler_local(&["kv", "bulk", "put", file, "--binding", "REPORTS"]);
+    }
+
+    /// The process group of `wrangler dev` and its workerd processes.
+    pub fn process_group(&self) -> i32 {
+        self.child.id() as i32
     }
 
     /// CPU time (user + system) used so far by the workerd processes of this

@@ -7,10 +7,14 @@
 
 use dmr_shared::JDC_USER_AGENT;
 use serde::Serialize;
+use worker::js_sys::{Function, Promise, Reflect};
+use worker::wasm_bindgen::{JsCast, JsValue};
+use worker::wasm_bindgen_futures::JsFuture;
 use worker::{D1Database, Env};
 
 use crate::config::CLIENTS_DB;
 use crate::error::ApiError;
+use crate::store::js_text;
 
 /// Renames a JDC's live, not yet renamed connections. Bound parameters only:
 /// every value comes from the report.
@@ -53,7 +57,7 @@ impl Clients {
         user_agent: &str,
         now: &str,
     ) -> Result<RenameOutcome, ApiError> {
-        let result = self
+        let statement = self
             .db
             .prepare(RENAME_SQL)
             .bind(&[
@@ -62,20 +66,35 @@ impl Clients {
                 address.into(),
                 JDC_USER_AGENT.into(),
             ])
-            .map_err(d1_error)?
-            .run()
-            .await
             .map_err(d1_error)?;
-        if let Some(error) = result.error() {
+        // `run()` of the statement itself, and only the three members of its
+        // `meta` this needs read off the answer, rather than the whole of it
+        // converted member by member.
+        let run: Function = Reflect::get(statement.inner(), &"run".into())
+            .and_then(|f| f.dyn_into())
+            .map_err(|e| d1_error(js_text(&e)))?;
+        let result = run
+            .call0(statement.inner())
+            .and_then(|p| p.dyn_into::<Promise>())
+            .map_err(|e| d1_error(js_text(&e)))?;
+        let result = JsFuture::from(result)
+            .await
+            .map_err(|e| d1_error(js_text(&e)))?;
+        let member = |of: &JsValue, name: &str| Reflect::get(of, &name.into()).ok();
+        if let Some(error) = member(&result, "error").and_then(|e| e.as_string()) {
             return Err(d1_error(error));
         }
-        Ok(match result.meta().map_err(d1_error)? {
-            Some(meta) => RenameOutcome {
-                renamed: meta.changes.unwrap_or(0),
-                rows_read: meta.rows_read.unwrap_or(0),
-                rows_written: meta.rows_written.unwrap_or(0),
-            },
-            None => RenameOutcome::default(),
+        let meta = member(&result, "meta").filter(|m| m.is_object());
+        let count = |name: &str| {
+            meta.as_ref()
+                .and_then(|m| member(m, name))
+                .and_then(|v| v.as_f64())
+                .map_or(0, |n| n as usize)
+        };
+        Ok(RenameOutcome {
+            renamed: count("changes"),
+            rows_read: count("rows_read"),
+            rows_written: count("rows_written"),
         })
     }
 }

@@ -10,7 +10,7 @@
 //! report itself: the Worker's wasm memory grows by less than 16 MiB
 //! whatever the bodies (`tests/tests/memory.rs`). Then the order matters for
 //! retries: the stored summary is read first (so a failing KV stops the
-//! report before anything changed), the rename runs second and the KV write
+//! report before anything changed; a matching note stands for it), the rename runs second and the KV write
 //! last. The rename and the write are idempotent, so if either fails the JDC
 //! gets a 503 and its retry (or next report) applies the whole report again;
 //! a stored report therefore always means its rename was applied. A refused
@@ -23,6 +23,13 @@
 //! same: a reconnected JDC's new `jd-client/sv2` row must be renamed by the
 //! next report, and the indexed UPDATE that finds nothing to rename reads
 //! about one row (measured by `npm run bench`).
+//!
+//! Whether the stored copy is the same is first asked of this Worker
+//! instance's own note ([`Hints`], in memory), written after each KV write
+//! and read: with a note, no KV read is made (a matching note saves the
+//! write, any other is followed by one). Without a note, KV's stored
+//! summary decides as above. Either way a KV failure stops the report
+//! before its rename or at its write, which a retry repeats in full.
 
 use chrono::{DateTime, Duration, Utc};
 use dmr_shared::api::JSON_CONTENT_TYPE;
@@ -32,14 +39,16 @@ use dmr_shared::{
     StoredReport, JDC_USER_AGENT,
 };
 use futures_util::StreamExt;
-use serde_json::json;
+use serde::Serialize;
+use worker::js_sys::Uint8Array;
+use worker::wasm_bindgen_futures::JsFuture;
 use worker::{console_log, Env, Request, Response};
 
 use crate::clients::{Clients, RenameOutcome};
 use crate::config::Config;
 use crate::error::ApiError;
 use crate::memory::wasm_memory_bytes;
-use crate::store::ReportStore;
+use crate::store::{Hint, Hints, ReportStore};
 use crate::{auth, client, rate_limit};
 
 /// Handles one report.
@@ -60,13 +69,39 @@ pub async fn handle(req: &mut Request, env: &Env, config: &Config) -> Result<Res
     if per_identity_tokens {
         auth::require_reporter(req, config, &identity)?;
     }
-    rate_limit::per_identity(env, &report.jdc_user_identity).await?;
+    rate_limit::per_identity(env, &identity).await?;
 
     let now = Utc::now();
     let now_text = rfc3339(now);
     let user_agent = user_agent_for(&report.miners);
+    let ttl = config.report_ttl_secs;
+    let refresh_after = refresh_after_secs(ttl);
+    let expires_at = rfc3339(now + Duration::seconds(ttl as i64));
+    let mut summary = JdcSummary::of(&report, user_agent.clone(), &now_text, &expires_at);
+    // The stored copy can stand for this report: the same content, stored
+    // recently enough (see `refresh_after_secs`).
+    let stands = |copy: &Hint| {
+        copy.content == summary.content
+            && copy.user_agent == summary.user_agent
+            && age_secs(&copy.received_at, now) < refresh_after as i64
+    };
     let mut store = ReportStore::open(env)?;
-    let previous = store.summary(&report.jdc_user_identity).await?;
+    let note = Hints::get(&identity);
+    let hint = note.is_some();
+    let previous = match note {
+        Some(copy) if stands(&copy) => Some(copy),
+        // This instance stored (or read) a copy of other content, or one
+        // now too old: the report is written, and reading KV would only
+        // tell what the note did (unless another instance wrote this very
+        // content meanwhile: then the write repeats it).
+        Some(_) => None,
+        // No note: what KV holds decides.
+        None => store
+            .summary(&identity)
+            .await?
+            .map(|stored| Hint::from(&stored))
+            .filter(stands),
+    };
 
     let outcome = match &user_agent {
         // The vendor rule never derives the JDC's own name; were it to,
@@ -78,20 +113,17 @@ pub async fn handle(req: &mut Request, env: &Env, config: &Config) -> Result<Res
         _ => RenameOutcome::default(),
     };
 
-    let ttl = config.report_ttl_secs;
-    let expires_at = rfc3339(now + Duration::seconds(ttl as i64));
-    let mut summary = JdcSummary::of(&report, user_agent.clone(), &now_text, &expires_at);
-    let fresh = previous.filter(|p| {
-        p.content == summary.content
-            && p.user_agent == summary.user_agent
-            && age_secs(&p.received_at, now) < refresh_after_secs(ttl) as i64
-    });
     let miners = report.miners.len();
-    let stored = match fresh {
+    let stored = match previous {
         // The same miners, stored recently enough: keep the stored copy and
-        // its expiry (see `refresh_after_secs`), save the write.
+        // its expiry, save the write.
         Some(previous) => {
-            summary = previous;
+            summary.received_at = previous.received_at.clone();
+            summary.expires_at = previous.expires_at.clone();
+            if !hint {
+                // KV told: note it, so the next reports need not ask.
+                Hints::put(&identity, previous.clone());
+            }
             false
         }
         None => {
@@ -104,27 +136,33 @@ pub async fn handle(req: &mut Request, env: &Env, config: &Config) -> Result<Res
             // The body's buffer takes the stored JSON: no second
             // body-sized block (see `read_body`).
             store.put(&stored, &summary, ttl, body).await?;
+            // Noted only once stored, so a note never stands for a copy
+            // that is not in KV.
+            Hints::put(&identity, Hint::from(&summary));
             true
         }
     };
 
-    console_log!(
-        "{}",
-        json!({
-            "event": "report",
-            "client": client,
-            "identity": identity,
-            "address": address,
-            "miners": miners,
-            "userAgent": user_agent,
-            "renamed": outcome.renamed,
-            "rowsRead": outcome.rows_read,
-            "rowsWritten": outcome.rows_written,
-            "stored": stored,
-            "kvOperations": store.operations,
-            "wasmMemoryBytes": wasm_memory_bytes(),
-        })
-    );
+    // Serialised straight from borrowed fields: no JSON tree is built for
+    // a line that is only written out.
+    let line = ReportLine {
+        event: "report",
+        client: &client,
+        identity: &identity,
+        address: &address,
+        miners,
+        user_agent: user_agent.as_deref(),
+        renamed: outcome.renamed,
+        rows_read: outcome.rows_read,
+        rows_written: outcome.rows_written,
+        stored,
+        hint,
+        kv_operations: store.operations,
+        wasm_memory_bytes: wasm_memory_bytes(),
+    };
+    if let Ok(line) = serde_json::to_string(&line) {
+        console_log!("{line}");
+    }
 
     Ok(Response::from_json(&Accepted {
         success: true,
@@ -135,6 +173,26 @@ pub async fn handle(req: &mut Request, env: &Env, config: &Config) -> Result<Res
         received_at: summary.received_at,
         expires_at: summary.expires_at,
     })?)
+}
+
+/// The log line of an accepted report (see the README).
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct ReportLine<'a> {
+    event: &'static str,
+    client: &'a str,
+    identity: &'a str,
+    address: &'a str,
+    miners: usize,
+    user_agent: Option<&'a str>,
+    renamed: usize,
+    rows_read: usize,
+    rows_written: usize,
+    stored: bool,
+    /// Whether this instance's note decided instead of a KV read.
+    hint: bool,
+    kv_operations: usize,
+    wasm_memory_bytes: usize,
 }
 
 /// Whole seconds from `then` (RFC 3339) to `now`; a time that does not
@@ -159,15 +217,22 @@ fn require_json(req: &Request) -> Result<(), ApiError> {
     }
 }
 
+/// A body that broke off before its end.
+fn unreadable(e: impl std::fmt::Debug) -> ApiError {
+    ApiError::BadReport(ReportError::Malformed(format!(
+        "the body could not be read to its end ({e:?})"
+    )))
+}
+
 /// Room kept after a body for what storing adds to the report (`receivedAt`,
 /// `expiresAt`, `userAgent`) and for numbers written longer than they were
 /// sent (`1` as `1.0`, at most 23 bytes more for each of 2,000 miners), so
 /// the stored JSON fits the body's buffer.
 const STORED_SLACK: usize = 64 * 1024;
 
-/// Reads the body as a stream, refusing it by its declared length before
-/// reading when that is too large, and as soon as what arrived passes the
-/// limit otherwise (a chunked body declares none). The buffer is sized once
+/// Reads the body, refusing it by its declared length before reading when
+/// that is too large; a body without a declared length (chunked) is read as
+/// a stream and refused as soon as what arrived passes the limit. The buffer is sized once
 /// (the declared length, or the limit from the second chunk on), with
 /// [`STORED_SLACK`] to spare, rather than doubled as it fills.
 async fn read_body(req: &mut Request) -> Result<Vec<u8>, ApiError> {
@@ -183,20 +248,38 @@ async fn read_body(req: &mut Request) -> Result<Vec<u8>, ApiError> {
     if declared.unwrap_or(0) > MAX_BODY_BYTES as u64 {
         return Err(too_large());
     }
+    // A body with a content coding could be expanded by the runtime past
+    // its declared length: it is read as a stream, like a chunked one.
+    let encoded = req
+        .headers()
+        .get("Content-Encoding")
+        .ok()
+        .flatten()
+        .is_some_and(|coding| !coding.trim().eq_ignore_ascii_case("identity"));
     let mut body = Vec::new();
-    if let Some(declared) = declared {
-        body.reserve_exact(declared as usize + STORED_SLACK);
+    if let (Some(declared), false) = (declared, encoded) {
+        // The runtime frames a body by its Content-Length: it is whole at
+        // that size, so it comes across the wasm boundary in one copy,
+        // straight into a buffer with room for the stored JSON.
+        let whole = JsFuture::from(req.inner().array_buffer().map_err(unreadable)?)
+            .await
+            .map_err(unreadable)?;
+        let whole = Uint8Array::new(&whole);
+        let len = whole.length() as usize;
+        if len > MAX_BODY_BYTES {
+            return Err(too_large());
+        }
+        body.reserve_exact(len.max(declared as usize) + STORED_SLACK);
+        body.resize(len, 0);
+        whole.copy_to(&mut body);
+        return Ok(body);
     }
     // No body at all reads as an empty one (and is malformed JSON).
     let Ok(mut chunks) = req.stream() else {
         return Ok(body);
     };
     while let Some(chunk) = chunks.next().await {
-        let chunk = chunk.map_err(|e| {
-            ApiError::BadReport(ReportError::Malformed(format!(
-                "the body could not be read to its end ({e})"
-            )))
-        })?;
+        let chunk = chunk.map_err(|e| unreadable(&e))?;
         if body.len() + chunk.len() > MAX_BODY_BYTES {
             return Err(too_large());
         }

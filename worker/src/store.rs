@@ -13,12 +13,21 @@
 //! values joined into an array, never parsed and written again. KV is
 //! eventually consistent across locations, which suits a view refreshed
 //! every few seconds.
+//!
+//! [`Hints`]: each Worker instance notes what it last stored (or read) for
+//! an identity, so an unchanged report need not read KV.
+
+use std::cell::RefCell;
+use std::collections::HashMap;
 
 use dmr_shared::api::{kv_key, KV_KEY_PREFIX};
 use dmr_shared::limits::MAX_BODY_BYTES;
 use dmr_shared::{JdcSummary, StoredReport};
 use serde::{Deserialize, Serialize};
+use worker::js_sys::{Function, Promise, Reflect, Uint8Array, JSON};
 use worker::kv::KvStore;
+use worker::wasm_bindgen::{JsCast, JsValue};
+use worker::wasm_bindgen_futures::JsFuture;
 use worker::Env;
 
 use crate::config::REPORTS_KV;
@@ -45,6 +54,14 @@ struct Metadata {
     bytes: usize,
 }
 
+/// [`Metadata`] as it is written, borrowing the summary.
+#[derive(Serialize)]
+struct MetadataRef<'a> {
+    #[serde(flatten)]
+    summary: &'a JdcSummary,
+    bytes: usize,
+}
+
 fn largest_value() -> usize {
     MAX_BODY_BYTES
 }
@@ -59,6 +76,8 @@ pub struct Listed {
 /// The latest reports, one per JDC identity.
 pub struct ReportStore {
     kv: KvStore,
+    /// The binding itself, for the write (see [`ReportStore::put`]).
+    namespace: JsValue,
     /// KV calls made so far (a bulk get is one call), for the logs.
     pub operations: usize,
 }
@@ -67,11 +86,24 @@ fn kv_error(e: impl ToString) -> ApiError {
     ApiError::unavailable("KV", e)
 }
 
+/// What a JS exception says.
+pub fn js_text(e: &JsValue) -> String {
+    e.dyn_ref::<worker::js_sys::Error>()
+        .map(|e| String::from(e.message()))
+        .or_else(|| e.as_string())
+        .unwrap_or_else(|| format!("{e:?}"))
+}
+
 impl ReportStore {
     /// Opens the store bound as [`REPORTS_KV`].
     pub fn open(env: &Env) -> Result<Self, ApiError> {
         let kv = env.kv(REPORTS_KV).map_err(kv_error)?;
-        Ok(ReportStore { kv, operations: 0 })
+        let namespace = Reflect::get(env, &REPORTS_KV.into()).map_err(|e| kv_error(js_text(&e)))?;
+        Ok(ReportStore {
+            kv,
+            namespace,
+            operations: 0,
+        })
     }
 
     /// The summary stored with an identity's report, if it has one. One KV
@@ -107,28 +139,41 @@ impl ReportStore {
         buffer.clear();
         serde_json::to_writer(&mut buffer, stored)
             .map_err(|e| ApiError::Internal(e.to_string()))?;
-        let metadata = Metadata {
-            summary: summary.clone(),
+        // The options go across as one JSON text that V8 parses, rather
+        // than as a JSON tree built in Rust and then copied into a JS object
+        // member by member.
+        let metadata = serde_json::to_string(&MetadataRef {
+            summary,
             bytes: buffer.len(),
-        };
+        })
+        .map_err(|e| ApiError::Internal(e.to_string()))?;
+        let options = JSON::parse(&format!(
+            "{{\"expirationTtl\":{ttl_secs},\"metadata\":{metadata}}}"
+        ))
+        .map_err(|e| ApiError::Internal(js_text(&e)))?;
+        let put: Function = Reflect::get(&self.namespace, &"put".into())
+            .and_then(|f| f.dyn_into())
+            .map_err(|e| kv_error(js_text(&e)))?;
+        let key = JsValue::from_str(&kv_key(&stored.report.jdc_user_identity));
+        let value = Uint8Array::from(buffer.as_slice());
         self.operations += 1;
-        self.kv
-            .put_bytes(&kv_key(&stored.report.jdc_user_identity), &buffer)
-            .map_err(kv_error)?
-            .expiration_ttl(ttl_secs)
-            .metadata(metadata)
-            .map_err(kv_error)?
-            .execute()
-            .await
-            .map_err(|e| {
-                // KV takes one write per second per key; a faster burst for
-                // one identity is the client's to slow down, not an outage.
-                if e.to_string().contains("429") {
-                    ApiError::RateLimited { retry_after: 1 }
-                } else {
-                    kv_error(e)
-                }
-            })
+        let written = put
+            .call3(&self.namespace, &key, &value, &options)
+            .and_then(|p| p.dyn_into::<Promise>());
+        let outcome = match written {
+            Ok(promise) => JsFuture::from(promise).await.map(|_| ()),
+            Err(e) => Err(e),
+        };
+        outcome.map_err(|e| {
+            let e = js_text(&e);
+            // KV takes one write per second per key; a faster burst for
+            // one identity is the client's to slow down, not an outage.
+            if e.contains("429") {
+                ApiError::RateLimited { retry_after: 1 }
+            } else {
+                kv_error(e)
+            }
+        })
     }
 
     /// One identity's live report, as the stored JSON text.
@@ -261,6 +306,66 @@ impl ReportStore {
             }
         }
         Ok(written)
+    }
+}
+
+/// What the stored copy of an identity's report is, as far as a report
+/// needs to know: its content, its user agent and when it was stored.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Hint {
+    pub content: String,
+    pub user_agent: Option<String>,
+    pub received_at: String,
+    pub expires_at: String,
+}
+
+impl From<&JdcSummary> for Hint {
+    fn from(summary: &JdcSummary) -> Self {
+        Hint {
+            content: summary.content.clone(),
+            user_agent: summary.user_agent.clone(),
+            received_at: summary.received_at.clone(),
+            expires_at: summary.expires_at.clone(),
+        }
+    }
+}
+
+/// Most identities a Worker instance keeps notes for; past it the notes
+/// start over, so they cost at most a few MiB of memory.
+const MAX_NOTES: usize = 10_000;
+
+thread_local! {
+    static NOTES: RefCell<HashMap<String, Hint>> = RefCell::new(HashMap::new());
+}
+
+/// This Worker instance's notes of the last stored copy of each identity's
+/// report, kept in its memory between requests, so an unchanged report is
+/// answered without the KV read when it reaches an instance that stored (or
+/// read) the copy before. A note is written after the KV write it describes
+/// (or after a KV read found that copy), so it never describes a copy that
+/// was not stored; a missing note (a new instance, another machine), or one
+/// that does not match the report, falls back to the KV read. A note can be
+/// stale only if another instance stored a different copy since: that
+/// costs at most one refresh interval, after which the report is written
+/// again in any case.
+pub struct Hints;
+
+impl Hints {
+    /// The note for `identity`, if this instance has one.
+    pub fn get(identity: &str) -> Option<Hint> {
+        NOTES.with(|notes| notes.borrow().get(identity).cloned())
+    }
+
+    /// Notes `hint` for `identity`.
+    pub fn put(identity: &str, hint: Hint) {
+        NOTES.with(|notes| {
+            let mut notes = notes.borrow_mut();
+            if notes.len() >= MAX_NOTES && !notes.contains_key(identity) {
+                notes.clear();
+            }
+            notes.insert(identity.to_owned(), hint);
+        });
     }
 }
 

@@ -14,13 +14,21 @@
 //!    depends only on the ratio.
 //! 4. Reads: `GET /api/jdcs` and `GET /api/downstream-report` with 1,000 and
 //!    then 10,000 live JDCs: KV operations and wall time.
-//! 5. The gzip sizes of the worker and inspector wasm.
+//! 5. Side by side (`dmr_tests::side_by_side`): the Rust Worker, the same
+//!    with its rate-limit bindings, and a plain JavaScript Worker doing the
+//!    protocol's reference flow, in the same workerd on the same D1, taking
+//!    turns under the same load: CPU per report, reports/s and p99 per round
+//!    and as medians, the ratio, and KV and D1 operations per report.
+//! 6. The gzip sizes of the worker and inspector wasm.
 //!
-//! The rate limits are left out of this Worker's config: they would measure
-//! the limiter, not the storage.
+//! The rate limits are left out of the first Worker's config: they would
+//! measure the limiter, not the storage (the side-by-side run shows what
+//! they add).
 //!
 //! usage: dmr-bench [CAPACITY_SECS] [CONNECTIONS] [CADENCE_ROUNDS]
-//! (defaults: 30 s, 16 connections, 6 rounds of 12 s)
+//!        [--side-rounds N] [--side-secs S] [--side-by-side-only]
+//! (defaults: 30 s, 16 connections, 6 rounds of 12 s; 5 side-by-side
+//! rounds of 12 s per Worker)
 
 use std::io::Write;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -29,6 +37,7 @@ use std::time::{Duration, Instant};
 
 use dmr_shared::api::{JDCS_PATH, REPORTS_PATH};
 use dmr_shared::{JdcSummary, Miner, Report, StoredReport};
+use dmr_tests::side_by_side::{self, settled_log};
 use dmr_tests::{repo_root, Options, Worker};
 use serde_json::{json, Value};
 
@@ -70,6 +79,25 @@ fn report_body(i: usize) -> String {
         jdc_user_identity: identity(i),
         timestamp: dmr_shared::rfc3339(chrono::Utc::now()),
         miners: miners(i),
+    };
+    serde_json::to_string(&report).expect("report JSON")
+}
+
+/// JDC `i`'s `nth` report for the side-by-side rounds: its miners, with the
+/// first one's hash rate changed every third report, so the Rust Worker
+/// stores one report in three, as at a real pool's steady state. The JDCs
+/// change at different reports, so any run of reports holds a third of
+/// changed ones.
+fn changing_report_body(i: usize, nth: usize) -> String {
+    let mut miners = miners(i);
+    if ((nth + i) / 3) % 2 == 1 {
+        miners[0].nominal_hash_rate *= 1.01;
+    }
+    let report = Report {
+        schema_version: 1,
+        jdc_user_identity: identity(i),
+        timestamp: dmr_shared::rfc3339(chrono::Utc::now()),
+        miners,
     };
     serde_json::to_string(&report).expect("report JSON")
 }
@@ -120,39 +148,12 @@ fn seed_file(dir: &std::path::Path) -> std::path::PathBuf {
     path
 }
 
-/// Sums of the Worker's `report` log lines.
-#[derive(Debug, Default, Clone, Copy)]
-struct ReportLog {
-    reports: usize,
-    rows_read: u64,
-    rows_written: u64,
-    kv_operations: u64,
-    kv_writes: u64,
-}
-
-fn report_log(text: &str) -> ReportLog {
-    let mut sums = ReportLog::default();
-    for line in text.lines().filter(|l| l.starts_with("{\"")) {
-        let Ok(v) = serde_json::from_str::<Value>(line) else {
-            continue;
-        };
-        if v["event"] != "report" {
-            continue;
-        }
-        sums.reports += 1;
-        sums.rows_read += v["rowsRead"].as_u64().unwrap_or(0);
-        sums.rows_written += v["rowsWritten"].as_u64().unwrap_or(0);
-        sums.kv_operations += v["kvOperations"].as_u64().unwrap_or(0);
-        sums.kv_writes += u64::from(v["stored"] == true);
-    }
-    sums
-}
-
 /// The last `read` log line's KV operations for `view`.
 fn read_operations(text: &str, view: &str) -> Option<u64> {
     text.lines()
         .rev()
-        .filter(|l| l.starts_with("{\""))
+        // A line may carry wrangler's prefix naming the Worker.
+        .filter_map(|l| l.find("{\"").map(|start| &l[start..]))
         .filter_map(|l| serde_json::from_str::<Value>(l).ok())
         .find(|v| v["event"] == "read" && v["view"] == view)
         .and_then(|v| v["kvOperations"].as_u64())
@@ -179,18 +180,6 @@ fn percentile(sorted: &[f64], p: f64) -> f64 {
         .get(((sorted.len() as f64 - 1.0) * p).round() as usize)
         .copied()
         .unwrap_or(0.0)
-}
-
-/// Waits until the Worker's log holds `count` report lines (bounded).
-fn settled_log(worker: &Worker, count: usize) -> String {
-    let deadline = Instant::now() + Duration::from_secs(30);
-    loop {
-        let text = worker.log_text();
-        if report_log(&text).reports >= count || Instant::now() > deadline {
-            return text;
-        }
-        std::thread::sleep(Duration::from_millis(200));
-    }
 }
 
 struct Capacity {
@@ -341,19 +330,40 @@ fn gzip_size(path: &std::path::Path) -> Option<u64> {
     Some(out.stdout.len() as u64)
 }
 
+/// The benchmark's command line.
+#[derive(clap::Parser)]
+#[command(about = "What a report and a read cost at pool scale (see the README's Performance)")]
+struct Args {
+    /// Seconds of the capacity run.
+    #[arg(default_value_t = 30)]
+    capacity_secs: u64,
+    /// Concurrent connections of the capacity and side-by-side runs, and
+    /// threads of the cadence run.
+    #[arg(default_value_t = 16)]
+    connections: usize,
+    /// Scaled report intervals of the cadence run.
+    #[arg(default_value_t = 6)]
+    cadence_rounds: usize,
+    /// Rounds of the side-by-side run (each Worker once per round).
+    #[arg(long, default_value_t = 5)]
+    side_rounds: usize,
+    /// Seconds each Worker is loaded per side-by-side round.
+    #[arg(long, default_value_t = 12)]
+    side_secs: u64,
+    /// Only seed D1 and run the side-by-side rounds.
+    #[arg(long)]
+    side_by_side_only: bool,
+    /// Instead of the benchmark, profile one of the side-by-side Workers
+    /// (`dmr-bench-rust`, `dmr-bench-rust-limited`, `baseline-js`) with V8's
+    /// CPU profiler for `--side-secs` under the side-by-side load.
+    #[arg(long, value_name = "WORKER")]
+    profile: Option<String>,
+}
+
 fn main() {
-    let args: Vec<u64> = std::env::args()
-        .skip(1)
-        .map(|a| {
-            a.parse().unwrap_or_else(|_| {
-                eprintln!("{a:?} is not a whole number; usage: dmr-bench [CAPACITY_SECS] [CONNECTIONS] [CADENCE_ROUNDS]");
-                std::process::exit(2)
-            })
-        })
-        .collect();
-    let capacity_secs = args.first().copied().unwrap_or(30);
-    let connections = args.get(1).copied().unwrap_or(16) as usize;
-    let rounds = args.get(2).copied().unwrap_or(6) as usize;
+    let args = <Args as clap::Parser>::parse();
+    let (capacity_secs, connections, rounds) =
+        (args.capacity_secs, args.connections, args.cadence_rounds);
 
     let seed_dir = tempfile::tempdir().expect("temp dir");
     eprintln!("bench: seeding {CLIENT_ROWS} client rows and starting wrangler dev...");
@@ -361,31 +371,43 @@ fn main() {
         vars: vec![("REPORT_TTL_SECONDS".into(), SCALED_TTL_SECS.to_string())],
         seed_file: Some(seed_file(seed_dir.path())),
         without_bindings: vec!["IP_RATE_LIMITER", "IDENTITY_RATE_LIMITER"],
+        extra_configs: side_by_side::configs(seed_dir.path()),
         ..Options::default()
     });
     let rows = worker.d1("SELECT count(*) AS n FROM clients")[0]["n"]
         .as_u64()
         .unwrap_or(0);
 
+    if let Some(name) = &args.profile {
+        side_by_side::profile(
+            &worker,
+            JDCS,
+            changing_report_body,
+            connections,
+            args.side_secs,
+            name,
+        );
+        return;
+    }
+
+    if args.side_by_side_only {
+        let side = side_by_side(&worker, &args);
+        println!("client rows in D1:                 {rows}");
+        let side = side_by_side::print(&side, connections, args.side_secs);
+        println!("{}", json!({ "clientRows": rows, "sideBySide": side }));
+        return;
+    }
+
     eprintln!("bench: capacity, {connections} connections for {capacity_secs} s...");
     let cap = capacity(&worker, capacity_secs, connections);
-    let log = settled_log(&worker, cap.reports);
-    let first = report_log(&log);
+    let first = settled_log(&worker, cap.reports);
     let renamed = worker.d1("SELECT count(*) AS n FROM clients WHERE address LIKE 'bc1qbench%' AND userAgent <> 'jd-client/sv2'")[0]["n"].as_u64().unwrap_or(0);
 
     eprintln!("bench: cadence, {rounds} rounds of {SCALED_INTERVAL:?} (scaled 1:5)...");
     let sent = cadence(&worker, rounds, connections);
-    let log = settled_log(&worker, first.reports + sent);
-    let all = report_log(&log);
-    let cadence_writes =
-        (all.kv_writes - first.kv_writes) as f64 / (all.reports - first.reports).max(1) as f64;
-    let steady = ReportLog {
-        reports: all.reports - first.reports,
-        rows_read: all.rows_read - first.rows_read,
-        rows_written: all.rows_written - first.rows_written,
-        kv_operations: all.kv_operations - first.kv_operations,
-        kv_writes: all.kv_writes - first.kv_writes,
-    };
+    let all = settled_log(&worker, first.reports + sent);
+    let steady = all.since(&first);
+    let cadence_writes = steady.kv_writes as f64 / steady.reports.max(1) as f64;
 
     eprintln!("bench: reads at {JDCS} and {MANY_JDCS} live JDCs...");
     let (jdcs_1k_ms, jdcs_1k, jdcs_1k_ops) = timed_get(&worker, JDCS_PATH, "jdcs");
@@ -393,6 +415,8 @@ fn main() {
     add_live_jdcs(&worker, 0, MANY_JDCS);
     let (jdcs_10k_ms, jdcs_10k, jdcs_10k_ops) = timed_get(&worker, JDCS_PATH, "jdcs");
     dmr_tests::bench_agents::run(&worker);
+    // Last: its rounds outlast the scaled TTL of the reports read above.
+    let side = side_by_side(&worker, &args);
     drop(worker);
 
     let root = repo_root();
@@ -439,6 +463,7 @@ fn main() {
         worker_gz.map_or("?".into(), |n| n.to_string()),
         inspector_gz.map_or("?".into(), |n| n.to_string())
     );
+    let side = side_by_side::print(&side, connections, args.side_secs);
     dmr_tests::memory::print_growth();
     println!(
         "{}",
@@ -461,8 +486,25 @@ fn main() {
             "getJdcs1k": {"items": jdcs_1k, "ms": jdcs_1k_ms, "kvOperations": jdcs_1k_ops},
             "getReports1k": {"items": full_1k, "ms": full_1k_ms, "kvOperations": full_1k_ops},
             "getJdcs10k": {"items": jdcs_10k, "ms": jdcs_10k_ms, "kvOperations": jdcs_10k_ops},
+            "sideBySide": side,
             "workerWasmGzip": worker_gz,
             "inspectorWasmGzip": inspector_gz,
         })
     );
+}
+
+/// The side-by-side rounds (see `dmr_tests::side_by_side`).
+fn side_by_side(worker: &Worker, args: &Args) -> Vec<side_by_side::Round> {
+    eprintln!(
+        "bench: side by side with the JavaScript baseline, {} rounds of {} s per Worker...",
+        args.side_rounds, args.side_secs
+    );
+    side_by_side::run(
+        worker,
+        JDCS,
+        changing_report_body,
+        args.connections,
+        args.side_rounds,
+        args.side_secs,
+    )
 }
