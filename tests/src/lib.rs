@@ -50,6 +50,20 @@ pub fn repo_root() -> PathBuf {
         .to_path_buf()
 }
 
+/// One of the workspace's binaries (`name`): the path in `env` when set (as
+/// `scripts/test.sh` sets it), else the debug build under `target/`.
+pub fn workspace_binary(env: &str, name: &str) -> PathBuf {
+    let bin = std::env::var_os(env)
+        .map(PathBuf::from)
+        .unwrap_or_else(|| repo_root().join("target/debug").join(name));
+    assert!(
+        bin.exists(),
+        "{} does not exist: build it with `cargo build -p {name}` (scripts/test.sh does) or set {env}",
+        bin.display()
+    );
+    bin
+}
+
 /// A `wrangler` command run from the repository root with the Node that the
 /// repo installs, with telemetry and update checks off.
 pub fn wrangler() -> Command {

@@ -9,13 +9,14 @@
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream};
-use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
 use dmr_shared::api::{FORWARDED_FOR_HEADER, GATEWAY_TOKEN_HEADER, REPORTS_PATH};
-use dmr_tests::{insert_clients, pairs, repo_root, report, ClientRow, Options, Worker};
+use dmr_tests::{
+    insert_clients, pairs, repo_root, report, workspace_binary, ClientRow, Options, Worker,
+};
 use serde_json::{json, Value};
 use socket2::{Domain, Socket, Type};
 
@@ -23,18 +24,6 @@ const TOKEN: &str = "gw-e2e-token";
 const ADDRESS: &str = "bc1qexampleaddr";
 const IDENTITY: &str = "bc1qexampleaddr.jdc";
 const PATIENCE: Duration = Duration::from_secs(30);
-
-fn binary(env: &str, name: &str) -> PathBuf {
-    let bin = std::env::var_os(env)
-        .map(PathBuf::from)
-        .unwrap_or_else(|| repo_root().join("target/debug").join(name));
-    assert!(
-        bin.exists(),
-        "{} does not exist: build it with `cargo build -p {name}` (scripts/test.sh does) or set {env}",
-        bin.display()
-    );
-    bin
-}
 
 /// A Worker that knows the gateway's token, with the JDC's live
 /// `jd-client/sv2` rows.
@@ -62,7 +51,7 @@ struct Gateway {
 impl Gateway {
     fn start(worker: &Worker, token: Option<&str>) -> Gateway {
         let pool = TcpListener::bind("127.0.0.1:0").unwrap();
-        let mut cmd = Command::new(binary("MINING_GATEWAY_BIN", "mining-gateway"));
+        let mut cmd = Command::new(workspace_binary("MINING_GATEWAY_BIN", "mining-gateway"));
         cmd.args(["--listen", "127.0.0.1:0", "--sv2"])
             .arg(pool.local_addr().unwrap().to_string())
             .arg("--report-url")
@@ -196,7 +185,7 @@ user_identity = "{IDENTITY}"
     let log = dir.path().join("jdc.log");
     std::fs::write(&log, running).unwrap();
 
-    let output = Command::new(binary("JDC_REPORTER_BIN", "jdc-reporter"))
+    let output = Command::new(workspace_binary("JDC_REPORTER_BIN", "jdc-reporter"))
         .arg("-c")
         .arg(&config)
         .arg("--log")

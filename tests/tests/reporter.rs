@@ -9,25 +9,13 @@
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
-use dmr_tests::{insert_clients, pairs, repo_root, ClientRow, Options, Worker};
+use dmr_tests::{insert_clients, pairs, repo_root, workspace_binary, ClientRow, Options, Worker};
 use serde_json::{json, Value};
 
 /// The JDC's pool address and the identity it mines with.
 const ADDRESS: &str = "bc1qexampleaddr";
 const IDENTITY: &str = "bc1qexampleaddr.jdc";
 const OTHER: &str = "bc1qsomeoneelse";
-
-fn reporter_bin() -> PathBuf {
-    let bin = std::env::var_os("JDC_REPORTER_BIN")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| repo_root().join("target/debug/jdc-reporter"));
-    assert!(
-        bin.exists(),
-        "{} does not exist: build it with `cargo build -p jdc-reporter` (scripts/test.sh does) or set JDC_REPORTER_BIN",
-        bin.display()
-    );
-    bin
-}
 
 fn fixture() -> String {
     let path = repo_root().join("reporter/tests/fixtures/jd_client_sv2-0.6.0-session.log");
@@ -74,7 +62,7 @@ fn replay(config: &Path, log: &Path) -> Output {
 
 /// The same, with `JDC_REPORTER_TOKEN` set to `token`.
 fn replay_with_token(config: &Path, log: &Path, token: Option<&str>) -> Output {
-    let mut command = Command::new(reporter_bin());
+    let mut command = Command::new(workspace_binary("JDC_REPORTER_BIN", "jdc-reporter"));
     command
         .arg("-c")
         .arg(config)
