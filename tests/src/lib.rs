@@ -18,6 +18,7 @@ pub mod bench_agents;
 pub mod bodies;
 pub mod load;
 pub mod memory;
+pub mod procfs;
 pub mod side_by_side;
 
 use std::fs::File;
@@ -517,32 +518,15 @@ impl Worker {
     /// CPU time (user + system) used so far by the workerd processes of this
     /// server, from `/proc`.
     pub fn workerd_cpu_secs(&self) -> f64 {
-        let group = self.child.id() as i64;
-        // SAFETY: sysconf has no preconditions.
-        let ticks = unsafe { libc::sysconf(libc::_SC_CLK_TCK) }.max(1) as f64;
-        let mut total = 0.0;
-        for entry in std::fs::read_dir("/proc").into_iter().flatten().flatten() {
-            let Ok(stat) = std::fs::read_to_string(entry.path().join("stat")) else {
-                continue;
-            };
-            // pid (comm) state ppid pgrp ... utime(14) stime(15): split after
-            // the comm's closing parenthesis, which may contain spaces.
-            let Some((head, rest)) = stat.rsplit_once(") ") else {
-                continue;
-            };
-            let fields: Vec<&str> = rest.split_whitespace().collect();
-            let in_group = fields.get(2).and_then(|g| g.parse::<i64>().ok()) == Some(group);
-            if in_group && head.contains("(workerd") {
-                let field = |i: usize| {
-                    fields
-                        .get(i)
-                        .and_then(|v| v.parse::<f64>().ok())
-                        .unwrap_or(0.0)
-                };
-                total += (field(11) + field(12)) / ticks;
-            }
-        }
-        total
+        let group = i64::from(self.child.id());
+        std::fs::read_dir("/proc")
+            .into_iter()
+            .flatten()
+            .flatten()
+            .filter_map(|entry| procfs::stat(&entry.path()))
+            .filter(|stat| stat.pgrp == group && stat.comm.starts_with("workerd"))
+            .map(|stat| stat.cpu_secs)
+            .sum()
     }
 }
 

@@ -36,7 +36,7 @@ use std::time::{Duration, Instant};
 use dmr_shared::api::{OPENAPI_PATH, REPORTS_PATH};
 use serde_json::{json, Value};
 
-use crate::{repo_root, Worker};
+use crate::{procfs, repo_root, Worker};
 
 /// Miniflare's header naming the Worker a request to its entry socket is
 /// for.
@@ -164,13 +164,11 @@ impl Runtime {
             .flatten()
             .filter_map(|e| e.file_name().to_str()?.parse::<i32>().ok())
             .find(|pid| {
-                let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
-                let cmdline =
-                    std::fs::read_to_string(format!("/proc/{pid}/cmdline")).unwrap_or_default();
-                stat_fields(&stat).and_then(|f| f.get(2).and_then(|g| g.parse::<i32>().ok()))
-                    == Some(group)
-                    && stat.contains("(workerd")
-                    && cmdline.contains("--inspector-addr")
+                let dir = Path::new("/proc").join(pid.to_string());
+                let cmdline = std::fs::read_to_string(dir.join("cmdline")).unwrap_or_default();
+                procfs::stat(&dir).is_some_and(|stat| {
+                    stat.pgrp == i64::from(group) && stat.comm.starts_with("workerd")
+                }) && cmdline.contains("--inspector-addr")
             })
             .expect("the Workers' workerd process");
         let agent = agent(Duration::from_secs(5));
@@ -192,29 +190,12 @@ impl Runtime {
 
     /// CPU time (user + system) the runtime has used so far.
     pub fn cpu_secs(&self) -> f64 {
-        let stat = std::fs::read_to_string(format!("/proc/{}/stat", self.pid)).unwrap_or_default();
-        // SAFETY: sysconf has no preconditions.
-        let ticks = unsafe { libc::sysconf(libc::_SC_CLK_TCK) }.max(1) as f64;
-        let fields = stat_fields(&stat).unwrap_or_default();
-        let field = |i: usize| {
-            fields
-                .get(i)
-                .and_then(|v| v.parse::<f64>().ok())
-                .unwrap_or(0.0)
-        };
-        (field(11) + field(12)) / ticks
+        procfs::stat(&Path::new("/proc").join(self.pid.to_string())).map_or(0.0, |s| s.cpu_secs)
     }
 
     fn url(&self) -> String {
         format!("http://127.0.0.1:{}{REPORTS_PATH}", self.port)
     }
-}
-
-/// A `/proc/PID/stat` line's fields after the command name (which may hold
-/// spaces): state, ppid, pgrp, ...
-fn stat_fields(stat: &str) -> Option<Vec<&str>> {
-    let (_, rest) = stat.rsplit_once(") ")?;
-    Some(rest.split_whitespace().collect())
 }
 
 /// The TCP ports `pid` listens on, from its socket descriptors and the
