@@ -6,8 +6,9 @@
 //! A fresh answer costs one D1 batch of two statements (the `GROUP BY` reads
 //! every live row: 100,000 rows read at 100,000 rows) and one KV `list` per
 //! 1,000 live reports. So each data centre keeps the answer in the Cache API
-//! for up to [`AGENTS_CACHE_SECS`] (`AGENTS_CACHE_SECONDS` lowers it, 0 turns
-//! it off), and any number of open inspectors cost one fresh answer a
+//! for up to [`AGENTS_CACHE_SECS`](dmr_shared::agents::AGENTS_CACHE_SECS)
+//! (`AGENTS_CACHE_SECONDS`, read by [`Config`], lowers it; 0 turns it off),
+//! and any number of open inspectors cost one fresh answer a
 //! minute per data centre. The cache is keyed by the URL without its query
 //! (it takes none: a query string is a 400 naming it), and the token is
 //! checked before the cache is looked at, so a cached answer is as protected as a fresh
@@ -16,8 +17,8 @@
 
 use chrono::Utc;
 use dmr_shared::agents::{
-    AgentGroup, JdcGroup, LiveReports, PoolAgents, AGENTS_CACHE_SECS, AGENTS_SQL,
-    JDC_ADDRESSES_SQL, MAX_AGENTS, MAX_JDC_ADDRESSES,
+    AgentGroup, JdcGroup, LiveReports, PoolAgents, AGENTS_SQL, JDC_ADDRESSES_SQL, MAX_AGENTS,
+    MAX_JDC_ADDRESSES,
 };
 use dmr_shared::api::JSON_CONTENT_TYPE;
 use dmr_shared::limits::MAX_SUMMARIES_PAGE;
@@ -29,10 +30,6 @@ use crate::auth;
 use crate::config::{Config, CLIENTS_DB};
 use crate::error::ApiError;
 use crate::store::ReportStore;
-
-/// `[vars]` entry: seconds a data centre serves one answer from its cache,
-/// at most [`AGENTS_CACHE_SECS`] (the default); `0` turns the cache off.
-pub const AGENTS_CACHE_VAR: &str = "AGENTS_CACHE_SECONDS";
 
 /// Pages of live reports read to tell which addresses report: 100,000
 /// identities in 100 KV `list` calls, well within KV's 1,000 operations per
@@ -58,7 +55,7 @@ pub async fn handle(req: &Request, env: &Env, config: &Config) -> Result<Respons
     auth::require_reader(req, config)?;
     // Like every read, it takes only what it documents: none.
     crate::paging::parameters(&req.inner().url(), &[])?;
-    let ttl = cache_secs(env);
+    let ttl = config.agents_cache_secs;
     let key = cache_key(req);
     let cache = Cache::default();
     let now = Utc::now();
@@ -85,16 +82,6 @@ pub async fn handle(req: &Request, env: &Env, config: &Config) -> Result<Respons
                "rowsRead": cost.rows_read, "kvOperations": cost.kv_operations})
     );
     answer(body, ttl, 0)
-}
-
-/// The cache lifetime: [`AGENTS_CACHE_VAR`] if set, at most
-/// [`AGENTS_CACHE_SECS`].
-fn cache_secs(env: &Env) -> u64 {
-    env.var(AGENTS_CACHE_VAR)
-        .ok()
-        .and_then(|v| v.to_string().trim().parse::<u64>().ok())
-        .unwrap_or(AGENTS_CACHE_SECS)
-        .min(AGENTS_CACHE_SECS)
 }
 
 /// This request's URL without query or fragment.

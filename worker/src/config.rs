@@ -8,6 +8,7 @@
 
 use std::collections::HashMap;
 
+use dmr_shared::agents::AGENTS_CACHE_SECS;
 use dmr_shared::identity::is_invisible;
 use dmr_shared::json::check_strict;
 use dmr_shared::limits::{MAX_JSON_DEPTH, REPORT_TTL_SECS};
@@ -29,6 +30,11 @@ pub const IDENTITY_LIMITER: &str = "IDENTITY_RATE_LIMITER";
 
 /// `[vars]` entry overriding how long a report is kept, in seconds.
 pub const REPORT_TTL_VAR: &str = "REPORT_TTL_SECONDS";
+
+/// `[vars]` entry: seconds a data centre serves one `GET /api/agents`
+/// answer from its cache, at most [`AGENTS_CACHE_SECS`] (the default); `0`
+/// turns the cache off.
+pub const AGENTS_CACHE_VAR: &str = "AGENTS_CACHE_SECONDS";
 
 /// Secret: when set, reads need `Authorization: Bearer <it>`.
 pub const INSPECTOR_TOKEN: &str = "INSPECTOR_TOKEN";
@@ -55,6 +61,8 @@ pub const KV_MIN_TTL_SECS: u64 = 60;
 pub struct Config {
     /// Seconds a report stays visible after it was received.
     pub report_ttl_secs: u64,
+    /// How long `GET /api/agents` answers are cached per data centre.
+    pub agents_cache_secs: u64,
     /// Bearer token for reads, if reads are protected.
     pub inspector_token: Option<String>,
     /// Bearer token for reports, if reports are protected.
@@ -76,12 +84,17 @@ impl Config {
             .and_then(|v| v.trim().parse::<u64>().ok())
             .unwrap_or(REPORT_TTL_SECS)
             .max(KV_MIN_TTL_SECS);
+        let agents_cache_secs = text(env, AGENTS_CACHE_VAR)
+            .and_then(|v| v.parse::<u64>().ok())
+            .unwrap_or(AGENTS_CACHE_SECS)
+            .min(AGENTS_CACHE_SECS);
         let report_tokens = match secret(env, REPORT_TOKENS)? {
             None => HashMap::new(),
             Some(json) => report_tokens(&json)?,
         };
         Ok(Config {
             report_ttl_secs,
+            agents_cache_secs,
             inspector_token: secret(env, INSPECTOR_TOKEN)?,
             report_token: secret(env, REPORT_TOKEN)?,
             report_tokens,
