@@ -23,9 +23,11 @@
 //! writes KV once every three reports, as it does at a real pool's steady
 //! state (see the README); the JavaScript Worker writes every report.
 //!
-//! KV operations and D1 rows for the Rust Worker come from its log lines;
-//! the JavaScript Worker makes no KV read and one KV write per report by
-//! construction, and sends D1's rows in two response headers.
+//! KV operations and D1 rows for the Rust Worker come from its log lines
+//! (a report that changed nothing gets none, and is counted on the next
+//! line: [`flush`] makes that line); the JavaScript Worker makes no KV read
+//! and one KV write per report by construction, and sends D1's rows in two
+//! response headers.
 
 use std::collections::HashSet;
 use std::path::{Path, PathBuf};
@@ -245,6 +247,36 @@ fn agent(timeout: Duration) -> ureq::Agent {
         .new_agent()
 }
 
+/// Identities of the reports [`flush`] sends.
+const FLUSH_PREFIX: &str = "bc1qflush";
+
+/// Reports [`flush`] sent so far, for a new identity and address each time.
+static FLUSHES: AtomicUsize = AtomicUsize::new(0);
+
+/// Sends the Rust Worker `route` (or the one at `url`) one report it has to
+/// store (a new identity), so it writes a line carrying the reports it
+/// answered without one since its last line. Call it after a load and
+/// before [`settled_log`]; [`report_log`] counts those reports and leaves
+/// out the flushing report itself.
+pub fn flush(url: &str, route: Option<&str>) {
+    let n = FLUSHES.fetch_add(1, Ordering::Relaxed);
+    let body = json!({
+        "schemaVersion": 1,
+        "jdcUserIdentity": format!("{FLUSH_PREFIX}{n}.bench"),
+        "timestamp": dmr_shared::rfc3339(chrono::Utc::now()),
+        "miners": [dmr_shared::testing::miner("bitaxe", 1.0e12, "flush")],
+    });
+    let mut request = agent(Duration::from_secs(30))
+        .post(url)
+        .header("CF-Connecting-IP", &format!("10.255.{}.{}", n / 256 % 256, n % 256))
+        .header("Content-Type", "application/json");
+    if let Some(route) = route {
+        request = request.header(ROUTE_HEADER, route);
+    }
+    let status = request.send(body.to_string()).map(|r| r.status().as_u16());
+    assert!(matches!(status, Ok(200)), "the flushing report: {status:?}");
+}
+
 /// Sums of the Rust Worker's `report` log lines.
 #[derive(Debug, Default, Clone, Copy)]
 pub struct ReportLog {
@@ -280,6 +312,15 @@ pub fn report_log(text: &str) -> ReportLog {
             continue;
         };
         if v["event"] != "report" {
+            continue;
+        }
+        // Reports that changed nothing are counted on the next line.
+        sums.reports += v["quietReports"].as_u64().unwrap_or(0) as usize;
+        sums.rows_read += v["quietRowsRead"].as_u64().unwrap_or(0);
+        if v["identity"]
+            .as_str()
+            .is_some_and(|i| i.starts_with(FLUSH_PREFIX))
+        {
             continue;
         }
         sums.reports += 1;
@@ -491,6 +532,7 @@ pub fn run(
         eprintln!("bench: side by side, warming up: {}", contender.label);
         let seen = warm_up(&runtime, contender, &counters[c], jdcs, body, connections);
         if contender.kind == Kind::Rust {
+            flush(&runtime.url(), Some(contender.name));
             logged = settled_log(worker, logged.reports + seen.times.len() - seen.errors);
         }
     }
@@ -519,6 +561,7 @@ pub fn run(
             let ok = (reports - seen.errors) as u64;
             let (kv_reads, kv_writes, d1_rows_read, d1_rows_written) = match contender.kind {
                 Kind::Rust => {
+                    flush(&runtime.url(), Some(contender.name));
                     let now = settled_log(worker, logged.reports + ok as usize);
                     let round = now.since(&logged);
                     logged = now;

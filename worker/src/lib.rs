@@ -19,7 +19,10 @@
 //! - [`clients`]: [`clients::Clients`], the pool's client table in D1.
 //! - [`config`]: binding names, settings and secrets.
 //! - [`error`]: the one error type and how it maps to HTTP.
+//! - [`report_log`]: the log line of a report, and the reports that get
+//!   none.
 //! - [`memory`]: the Worker's wasm memory, for the logs.
+//! - [`microtasks`]: how the Worker's futures are woken.
 
 pub mod agents;
 pub mod auth;
@@ -29,14 +32,21 @@ pub mod config;
 pub mod error;
 pub mod get_reports;
 pub mod memory;
+pub mod microtasks;
 pub mod openapi;
 pub mod paging;
 pub mod post_report;
 pub mod rate_limit;
+pub mod report_log;
 pub mod routes;
 pub mod store;
 
 use worker::{event, Context, Env, Request, Response, Result};
+
+#[event(start)]
+fn start() {
+    microtasks::wake_futures_with_promises();
+}
 
 #[event(fetch)]
 async fn fetch(req: Request, env: Env, _ctx: Context) -> Result<Response> {

@@ -39,15 +39,14 @@ use dmr_shared::{
     StoredReport, JDC_USER_AGENT,
 };
 use futures_util::StreamExt;
-use serde::Serialize;
 use worker::js_sys::Uint8Array;
 use worker::wasm_bindgen_futures::JsFuture;
-use worker::{console_log, Env, Request, Response};
+use worker::{Env, Request, Response};
 
 use crate::clients::{Clients, RenameOutcome};
 use crate::config::Config;
 use crate::error::ApiError;
-use crate::memory::wasm_memory_bytes;
+use crate::report_log::ReportLine;
 use crate::store::{Hint, Hints, ReportStore};
 use crate::{auth, client, rate_limit};
 
@@ -143,10 +142,7 @@ pub async fn handle(req: &mut Request, env: &Env, config: &Config) -> Result<Res
         }
     };
 
-    // Serialised straight from borrowed fields: no JSON tree is built for
-    // a line that is only written out.
-    let line = ReportLine {
-        event: "report",
+    ReportLine {
         client: &client,
         identity: &identity,
         address: &address,
@@ -158,11 +154,8 @@ pub async fn handle(req: &mut Request, env: &Env, config: &Config) -> Result<Res
         stored,
         hint,
         kv_operations: store.operations,
-        wasm_memory_bytes: wasm_memory_bytes(),
-    };
-    if let Ok(line) = serde_json::to_string(&line) {
-        console_log!("{line}");
     }
+    .log();
 
     Ok(Response::from_json(&Accepted {
         success: true,
@@ -173,26 +166,6 @@ pub async fn handle(req: &mut Request, env: &Env, config: &Config) -> Result<Res
         received_at: summary.received_at,
         expires_at: summary.expires_at,
     })?)
-}
-
-/// The log line of an accepted report (see the README).
-#[derive(Serialize)]
-#[serde(rename_all = "camelCase")]
-struct ReportLine<'a> {
-    event: &'static str,
-    client: &'a str,
-    identity: &'a str,
-    address: &'a str,
-    miners: usize,
-    user_agent: Option<&'a str>,
-    renamed: usize,
-    rows_read: usize,
-    rows_written: usize,
-    stored: bool,
-    /// Whether this instance's note decided instead of a KV read.
-    hint: bool,
-    kv_operations: usize,
-    wasm_memory_bytes: usize,
 }
 
 /// Whole seconds from `then` (RFC 3339) to `now`; a time that does not

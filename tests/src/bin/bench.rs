@@ -400,11 +400,14 @@ fn main() {
 
     eprintln!("bench: capacity, {connections} connections for {capacity_secs} s...");
     let cap = capacity(&worker, capacity_secs, connections);
+    let report_url = worker.url(REPORTS_PATH);
+    side_by_side::flush(&report_url, None);
     let first = settled_log(&worker, cap.reports);
     let renamed = worker.d1("SELECT count(*) AS n FROM clients WHERE address LIKE 'bc1qbench%' AND userAgent <> 'jd-client/sv2'")[0]["n"].as_u64().unwrap_or(0);
 
     eprintln!("bench: cadence, {rounds} rounds of {SCALED_INTERVAL:?} (scaled 1:5)...");
     let sent = cadence(&worker, rounds, connections);
+    side_by_side::flush(&report_url, None);
     let all = settled_log(&worker, first.reports + sent);
     let steady = all.since(&first);
     let cadence_writes = steady.kv_writes as f64 / steady.reports.max(1) as f64;
