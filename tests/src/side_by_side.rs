@@ -268,7 +268,10 @@ pub fn flush(url: &str, route: Option<&str>) {
     });
     let mut request = agent(Duration::from_secs(30))
         .post(url)
-        .header("CF-Connecting-IP", &format!("10.255.{}.{}", n / 256 % 256, n % 256))
+        .header(
+            "CF-Connecting-IP",
+            &format!("10.255.{}.{}", n / 256 % 256, n % 256),
+        )
         .header("Content-Type", "application/json");
     if let Some(route) = route {
         request = request.header(ROUTE_HEADER, route);

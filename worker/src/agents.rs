@@ -24,11 +24,12 @@ use dmr_shared::api::JSON_CONTENT_TYPE;
 use dmr_shared::limits::MAX_SUMMARIES_PAGE;
 use dmr_shared::{rfc3339, JdcSummary, JDC_USER_AGENT};
 use serde_json::json;
-use worker::{console_error, console_log, Cache, Env, Request, Response};
+use worker::{console_error, console_log, Cache, Env, Response};
 
 use crate::auth;
 use crate::config::{Config, CLIENTS_DB};
 use crate::error::ApiError;
+use crate::incoming::Incoming;
 use crate::store::ReportStore;
 
 /// Pages of live reports read to tell which addresses report: 100,000
@@ -51,10 +52,10 @@ fn d1_error(e: impl ToString) -> ApiError {
 }
 
 /// Answers `GET /api/agents` from this data centre's cache, or fresh.
-pub async fn handle(req: &Request, env: &Env, config: &Config) -> Result<Response, ApiError> {
+pub async fn handle(req: &Incoming, env: &Env, config: &Config) -> Result<Response, ApiError> {
     auth::require_reader(req, config)?;
     // Like every read, it takes only what it documents: none.
-    crate::paging::parameters(&req.inner().url(), &[])?;
+    crate::paging::parameters(&req.url(), &[])?;
     let ttl = config.agents_cache_secs;
     let key = cache_key(req);
     let cache = Cache::default();
@@ -85,8 +86,8 @@ pub async fn handle(req: &Request, env: &Env, config: &Config) -> Result<Respons
 }
 
 /// This request's URL without query or fragment.
-fn cache_key(req: &Request) -> String {
-    let url = req.inner().url();
+fn cache_key(req: &Incoming) -> String {
+    let url = req.url();
     url.split(['?', '#']).next().unwrap_or_default().to_owned()
 }
 

@@ -8,16 +8,15 @@
 //! report from any identity of that address needs one of those tokens, and
 //! the shared `REPORT_TOKEN` is not enough; a listed identity needs its own.
 
-use dmr_shared::address_of;
-use subtle::ConstantTimeEq;
-use worker::Request;
-
 use crate::config::Config;
 use crate::error::ApiError;
+use crate::incoming::Incoming;
+use dmr_shared::address_of;
+use subtle::ConstantTimeEq;
 
 /// The token in `Authorization: Bearer <token>`, if any.
-fn bearer(req: &Request) -> Option<String> {
-    let header = req.headers().get("Authorization").ok()??;
+fn bearer(req: &Incoming) -> Option<String> {
+    let header = req.header("Authorization")?;
     let (scheme, token) = header.trim().split_once(' ')?;
     scheme
         .eq_ignore_ascii_case("bearer")
@@ -32,7 +31,7 @@ fn matches(given: &str, expected: &str) -> bool {
 
 /// Checks that `req` carries one of `accepted`, when any is required. Every
 /// candidate is compared, so the time does not tell which one came close.
-fn require(req: &Request, accepted: &[&str], realm: &'static str) -> Result<(), ApiError> {
+fn require(req: &Incoming, accepted: &[&str], realm: &'static str) -> Result<(), ApiError> {
     if accepted.is_empty() {
         return Ok(());
     }
@@ -50,7 +49,7 @@ fn require(req: &Request, accepted: &[&str], realm: &'static str) -> Result<(), 
 }
 
 /// Reads need the inspector token when one is set.
-pub fn require_reader(req: &Request, config: &Config) -> Result<(), ApiError> {
+pub fn require_reader(req: &Incoming, config: &Config) -> Result<(), ApiError> {
     let token = config.inspector_token.as_deref();
     require(req, token.as_slice(), "reports")
 }
@@ -76,7 +75,7 @@ pub fn reporter_tokens<'a>(config: &'a Config, identity: &str) -> Vec<&'a str> {
 }
 
 /// Checks the report token of a report from `identity`.
-pub fn require_reporter(req: &Request, config: &Config, identity: &str) -> Result<(), ApiError> {
+pub fn require_reporter(req: &Incoming, config: &Config, identity: &str) -> Result<(), ApiError> {
     require(req, &reporter_tokens(config, identity), "downstream-report")
 }
 

@@ -11,11 +11,10 @@
 
 use std::net::IpAddr;
 
+use crate::config::Config;
+use crate::incoming::Incoming;
 use dmr_shared::api::{FORWARDED_FOR_HEADER, GATEWAY_TOKEN_HEADER};
 use subtle::ConstantTimeEq;
-use worker::Request;
-
-use crate::config::Config;
 
 /// The header in which Cloudflare names the connecting address.
 const CONNECTING_IP_HEADER: &str = "CF-Connecting-IP";
@@ -25,12 +24,14 @@ const CONNECTING_IP_HEADER: &str = "CF-Connecting-IP";
 const UNKNOWN: &str = "unknown";
 
 /// The address `req` comes from, by the rule in the module docs.
-pub fn address(req: &Request, config: &Config) -> String {
-    let header = |name: &str| req.headers().get(name).ok().flatten();
+pub fn address(req: &Incoming, config: &Config) -> String {
+    // Without a gateway token nothing forwarded is believed: those headers
+    // need not be read.
+    let forwarded = |name: &str| config.gateway_token.as_ref().and_then(|_| req.header(name));
     choose(
-        header(CONNECTING_IP_HEADER).as_deref(),
-        header(FORWARDED_FOR_HEADER).as_deref(),
-        header(GATEWAY_TOKEN_HEADER).as_deref(),
+        req.header(CONNECTING_IP_HEADER).as_deref(),
+        forwarded(FORWARDED_FOR_HEADER).as_deref(),
+        forwarded(GATEWAY_TOKEN_HEADER).as_deref(),
         config.gateway_token.as_deref(),
     )
 }

@@ -20,11 +20,12 @@ use dmr_shared::limits::{MAX_PAGE_BYTES, MAX_REPORTS_PAGE, MAX_SUMMARIES_PAGE};
 use dmr_shared::percent::{percent_decode, percent_encode};
 use dmr_shared::{rfc3339, validate_identity};
 use serde_json::json;
-use worker::{console_log, Env, Request, Response};
+use worker::{console_log, Env, Response};
 
 use crate::auth;
 use crate::config::Config;
 use crate::error::ApiError;
+use crate::incoming::Incoming;
 use crate::memory::wasm_memory_bytes;
 use crate::paging::{paging, parameters, Paging};
 use crate::store::{Listed, ReportStore};
@@ -33,7 +34,7 @@ use crate::store::{Listed, ReportStore};
 /// when there is one.
 fn json_response(
     body: Vec<u8>,
-    req: &Request,
+    req: &Incoming,
     limit: usize,
     cursor: Option<String>,
 ) -> Result<Response, ApiError> {
@@ -72,9 +73,9 @@ fn fits(count: usize, used: usize, bytes: usize) -> bool {
 }
 
 /// `GET /api/downstream-report`: live reports, ordered by identity.
-pub async fn list(req: &Request, env: &Env, config: &Config) -> Result<Response, ApiError> {
+pub async fn list(req: &Incoming, env: &Env, config: &Config) -> Result<Response, ApiError> {
     auth::require_reader(req, config)?;
-    let Paging { limit, cursor } = paging(&req.inner().url(), MAX_REPORTS_PAGE)?;
+    let Paging { limit, cursor } = paging(&req.url(), MAX_REPORTS_PAGE)?;
     let now = rfc3339(Utc::now());
     let mut store = ReportStore::open(env)?;
     // Cut the page by the stored sizes before reading any value.
@@ -103,13 +104,13 @@ pub async fn list(req: &Request, env: &Env, config: &Config) -> Result<Response,
 /// identity (percent-encoded in the path) is held to the rules a posted one
 /// is: one that no report could have is a 400, not a KV lookup.
 pub async fn one(
-    req: &Request,
+    req: &Incoming,
     env: &Env,
     config: &Config,
     encoded: &str,
 ) -> Result<Response, ApiError> {
     auth::require_reader(req, config)?;
-    parameters(&req.inner().url(), &[])?;
+    parameters(&req.url(), &[])?;
     let identity = percent_decode(encoded, false).ok_or_else(|| ApiError::BadIdentity {
         problem: "is not percent-encoded UTF-8".into(),
     })?;
@@ -124,9 +125,9 @@ pub async fn one(
 }
 
 /// `GET /api/jdcs`: every live JDC's summary, ordered by identity.
-pub async fn summaries(req: &Request, env: &Env, config: &Config) -> Result<Response, ApiError> {
+pub async fn summaries(req: &Incoming, env: &Env, config: &Config) -> Result<Response, ApiError> {
     auth::require_reader(req, config)?;
-    let Paging { limit, cursor } = paging(&req.inner().url(), MAX_SUMMARIES_PAGE)?;
+    let Paging { limit, cursor } = paging(&req.url(), MAX_SUMMARIES_PAGE)?;
     let mut store = ReportStore::open(env)?;
     // Written as they are listed; one that would overflow the page is
     // taken back and starts the next.

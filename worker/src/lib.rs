@@ -8,6 +8,7 @@
 //! is static assets that never reach this code.
 //!
 //! - [`routes`]: path and method dispatch (404, 405), common headers.
+//! - [`incoming`]: the request, read only as far as a handler asks.
 //! - [`post_report`], [`get_reports`], [`agents`], [`openapi`]: one module
 //!   per endpoint.
 //! - [`paging`]: the read endpoints' query strings and cursors.
@@ -31,6 +32,7 @@ pub mod clients;
 pub mod config;
 pub mod error;
 pub mod get_reports;
+pub mod incoming;
 pub mod memory;
 pub mod microtasks;
 pub mod openapi;
@@ -41,7 +43,7 @@ pub mod report_log;
 pub mod routes;
 pub mod store;
 
-use worker::{event, Context, Env, Request, Response, Result};
+use worker::{event, web_sys, Context, Env, Response, Result};
 
 #[event(start)]
 fn start() {
@@ -49,6 +51,6 @@ fn start() {
 }
 
 #[event(fetch)]
-async fn fetch(req: Request, env: Env, _ctx: Context) -> Result<Response> {
-    routes::handle(req, &env).await
+async fn fetch(req: web_sys::Request, env: Env, _ctx: Context) -> Result<Response> {
+    routes::handle(incoming::Incoming::new(req), &env).await
 }

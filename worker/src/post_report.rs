@@ -41,17 +41,18 @@ use dmr_shared::{
 use futures_util::StreamExt;
 use worker::js_sys::Uint8Array;
 use worker::wasm_bindgen_futures::JsFuture;
-use worker::{Env, Request, Response};
+use worker::{Env, Response};
 
 use crate::clients::{Clients, RenameOutcome};
 use crate::config::Config;
 use crate::error::ApiError;
+use crate::incoming::Incoming;
 use crate::report_log::ReportLine;
 use crate::store::{Hint, Hints, ReportStore};
 use crate::{auth, client, rate_limit};
 
 /// Handles one report.
-pub async fn handle(req: &mut Request, env: &Env, config: &Config) -> Result<Response, ApiError> {
+pub async fn handle(req: &Incoming, env: &Env, config: &Config) -> Result<Response, ApiError> {
     let client = client::address(req, config);
     rate_limit::per_ip(env, &client).await?;
     // Without per-identity tokens the token check needs no body: do it before
@@ -176,8 +177,8 @@ fn age_secs(then: &str, now: DateTime<Utc>) -> i64 {
 }
 
 /// Refuses bodies not declared as JSON (`application/json`, any parameters).
-fn require_json(req: &Request) -> Result<(), ApiError> {
-    let found = req.headers().get("Content-Type").ok().flatten();
+fn require_json(req: &Incoming) -> Result<(), ApiError> {
+    let found = req.header("Content-Type");
     let is_json = found.as_deref().is_some_and(|ct| {
         ct.split(';')
             .next()
@@ -208,15 +209,12 @@ const STORED_SLACK: usize = 64 * 1024;
 /// a stream and refused as soon as what arrived passes the limit. The buffer is sized once
 /// (the declared length, or the limit from the second chunk on), with
 /// [`STORED_SLACK`] to spare, rather than doubled as it fills.
-async fn read_body(req: &mut Request) -> Result<Vec<u8>, ApiError> {
+async fn read_body(req: &Incoming) -> Result<Vec<u8>, ApiError> {
     let too_large = || ApiError::PayloadTooLarge {
         limit: MAX_BODY_BYTES,
     };
     let declared = req
-        .headers()
-        .get("Content-Length")
-        .ok()
-        .flatten()
+        .header("Content-Length")
         .and_then(|n| n.trim().parse::<u64>().ok());
     if declared.unwrap_or(0) > MAX_BODY_BYTES as u64 {
         return Err(too_large());
@@ -224,10 +222,7 @@ async fn read_body(req: &mut Request) -> Result<Vec<u8>, ApiError> {
     // A body with a content coding could be expanded by the runtime past
     // its declared length: it is read as a stream, like a chunked one.
     let encoded = req
-        .headers()
-        .get("Content-Encoding")
-        .ok()
-        .flatten()
+        .header("Content-Encoding")
         .is_some_and(|coding| !coding.trim().eq_ignore_ascii_case("identity"));
     let mut body = Vec::new();
     if let (Some(declared), false) = (declared, encoded) {
@@ -248,7 +243,7 @@ async fn read_body(req: &mut Request) -> Result<Vec<u8>, ApiError> {
         return Ok(body);
     }
     // No body at all reads as an empty one (and is malformed JSON).
-    let Ok(mut chunks) = req.stream() else {
+    let Some(mut chunks) = req.body() else {
         return Ok(body);
     };
     while let Some(chunk) = chunks.next().await {

@@ -146,6 +146,9 @@ mod tests {
         // Taken: the line after it starts from nothing.
         let text = line(false, 1, 0).line().expect("a rename is logged");
         let v: serde_json::Value = serde_json::from_str(&text).unwrap();
-        assert_eq!((v["quietReports"].as_u64(), v["renamed"].as_u64()), (Some(0), Some(1)));
+        assert_eq!(
+            (v["quietReports"].as_u64(), v["renamed"].as_u64()),
+            (Some(0), Some(1))
+        );
     }
 }

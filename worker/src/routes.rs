@@ -1,18 +1,19 @@
 //! Which handler answers which path and method. Static assets (the
 //! inspector) are served before the Worker runs; only `/api/*` arrives here.
 
-use worker::{Env, Request, Response, Result};
+use worker::{Env, Response, Result};
 
 use dmr_shared::api::{AGENTS_PATH, JDCS_PATH, ONE_REPORT_PREFIX, OPENAPI_PATH, REPORTS_PATH};
 
 use crate::config::Config;
 use crate::error::ApiError;
+use crate::incoming::Incoming;
 use crate::{agents, get_reports, openapi, post_report};
 
 /// Answers one request; every error becomes a problem+json response here.
-pub async fn handle(mut req: Request, env: &Env) -> Result<Response> {
+pub async fn handle(req: Incoming, env: &Env) -> Result<Response> {
     let outcome = match Config::from_env(env) {
-        Ok(config) => dispatch(&mut req, env, &config).await,
+        Ok(config) => dispatch(&req, env, &config).await,
         Err(bad_setting) => Err(ApiError::Internal(bad_setting)),
     };
     let mut response = match outcome {
@@ -28,11 +29,9 @@ pub async fn handle(mut req: Request, env: &Env) -> Result<Response> {
     Ok(response)
 }
 
-async fn dispatch(req: &mut Request, env: &Env, config: &Config) -> Result<Response, ApiError> {
-    let path = req.path();
-    // The method as sent: `Request::method()` maps methods it does not know
-    // (QUERY, PROPFIND, ...) to GET.
-    let method = req.inner().method();
+async fn dispatch(req: &Incoming, env: &Env, config: &Config) -> Result<Response, ApiError> {
+    let path = req.path().to_owned();
+    let method = req.method();
     if let Some(encoded) = path.strip_prefix(ONE_REPORT_PREFIX) {
         if encoded.is_empty() {
             return Err(ApiError::NotFound { path });
