@@ -247,14 +247,15 @@ fn agent(timeout: Duration) -> ureq::Agent {
         .new_agent()
 }
 
-/// Identities of the reports [`flush`] sends.
-const FLUSH_PREFIX: &str = "bc1qflush";
+/// The identity of the reports [`flush`] sends (one more live JDC in the
+/// benchmark's reads).
+const FLUSH_IDENTITY: &str = "bc1qflush.bench";
 
-/// Reports [`flush`] sent so far, for a new identity and address each time.
+/// Reports [`flush`] sent so far: each has a hash rate of its own.
 static FLUSHES: AtomicUsize = AtomicUsize::new(0);
 
 /// Sends the Rust Worker `route` (or the one at `url`) one report it has to
-/// store (a new identity), so it writes a line carrying the reports it
+/// store (its miners changed), so it writes a line carrying the reports it
 /// answered without one since its last line. Call it after a load and
 /// before [`settled_log`]; [`report_log`] counts those reports and leaves
 /// out the flushing report itself.
@@ -262,9 +263,9 @@ pub fn flush(url: &str, route: Option<&str>) {
     let n = FLUSHES.fetch_add(1, Ordering::Relaxed);
     let body = json!({
         "schemaVersion": 1,
-        "jdcUserIdentity": format!("{FLUSH_PREFIX}{n}.bench"),
+        "jdcUserIdentity": FLUSH_IDENTITY,
         "timestamp": dmr_shared::rfc3339(chrono::Utc::now()),
-        "miners": [dmr_shared::testing::miner("bitaxe", 1.0e12, "flush")],
+        "miners": [dmr_shared::testing::miner("bitaxe", 1.0e12 + n as f64, "flush")],
     });
     let mut request = agent(Duration::from_secs(30))
         .post(url)
@@ -320,10 +321,7 @@ pub fn report_log(text: &str) -> ReportLog {
         // Reports that changed nothing are counted on the next line.
         sums.reports += v["quietReports"].as_u64().unwrap_or(0) as usize;
         sums.rows_read += v["quietRowsRead"].as_u64().unwrap_or(0);
-        if v["identity"]
-            .as_str()
-            .is_some_and(|i| i.starts_with(FLUSH_PREFIX))
-        {
+        if v["identity"] == FLUSH_IDENTITY {
             continue;
         }
         sums.reports += 1;
