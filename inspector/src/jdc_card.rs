@@ -9,7 +9,8 @@
 //!
 //! The reads are spawned by hand rather than through a Leptos resource: a
 //! resource brings Leptos's whole async-derived machinery into the page's
-//! WebAssembly (about 10 KB gzip) for what a counter of reads does here.
+//! WebAssembly (about 10 KB gzip) for what one read at a time and the next
+//! key to read do here.
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
