@@ -9,8 +9,7 @@
 //!
 //! The reads are spawned by hand rather than through a Leptos resource: a
 //! resource brings Leptos's whole async-derived machinery into the page's
-//! WebAssembly (about 10 KB gzip) for what one read at a time and the next
-//! key to read do here.
+//! WebAssembly (about 10 KB gzip) for what a counter of reads does here.
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
