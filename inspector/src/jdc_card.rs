@@ -67,41 +67,28 @@ pub fn JdcCard(
         let listed = entry.with(|e| e.as_ref().filter(|e| !e.is_gone()).map(DetailKey::of));
         listed.or_else(|| before.cloned().flatten())
     });
-    // Reads again whenever the key changes, one read at a time: a key asked
-    // for while a read is under way is read right after it, and that read's
-    // answer (overtaken) is dropped. So what the card ends up holding is the
-    // answer for the latest key.
+    // Reads again whenever the key changes. Reads are numbered as sent and
+    // only the latest one's answer is kept, so what the card ends up
+    // holding is the answer for the latest key, never an overtaken one.
     let detail = RwSignal::new(None::<Answer>);
-    let busy = StoredValue::new(false);
-    let next = StoredValue::new(None::<Option<DetailKey>>);
+    let sent = StoredValue::new(0u64);
     let read = move |key: Option<DetailKey>| {
-        if busy.try_get_value() != Some(false) {
-            next.try_set_value(Some(key));
+        let Some(seq) = sent.try_update_value(|n| {
+            *n += 1;
+            *n
+        }) else {
             return;
-        }
-        let Some(mut key) = key else {
-            // Closed: nothing to read, nothing to show.
+        };
+        let Some(key) = key else {
+            // Closed: nothing is read, and a read under way is dropped.
             detail.set(None);
             return;
         };
-        busy.set_value(true);
         leptos::task::spawn_local(async move {
-            loop {
-                let outcome = api::fetch_report(&key.identity).await;
-                match next.try_update_value(Option::take) {
-                    Some(None) => {
-                        detail.try_set(Some(Answer { key, outcome }));
-                        break;
-                    }
-                    Some(Some(Some(newer))) => key = newer,
-                    // Closed meanwhile, or the card is gone.
-                    Some(Some(None)) | None => {
-                        detail.try_set(None);
-                        break;
-                    }
-                }
+            let outcome = api::fetch_report(&key.identity).await;
+            if sent.try_get_value() == Some(seq) {
+                detail.try_set(Some(Answer { key, outcome }));
             }
-            busy.try_set_value(false);
         });
     };
     Effect::new(move |_| read(request.get()));
