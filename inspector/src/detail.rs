@@ -1,7 +1,7 @@
 //! An open JDC card's detail: which version of the JDC's full report it
 //! asks for, which answer it may show, the note above its miners table and
 //! the table's row keys. Pure, tested natively; the card reads the report
-//! for a [`DetailKey`], keeping only the latest read's [`Answer`].
+//! through a Leptos resource keyed by [`DetailKey`].
 //!
 //! Why the key and not just the identity: the report is read again only
 //! when the JDC's summary changes, and an answer is shown only while it
@@ -75,7 +75,7 @@ pub enum Detail<'a> {
 }
 
 impl<'a> Detail<'a> {
-    /// What to show for the card's `current` summary, given the card's
+    /// What to show for the card's `current` summary, given the resource's
     /// latest `answer`. An answer for another version is not shown. A gone
     /// JDC is read no more: it shows the report read for its last summary,
     /// if any, else that the report expired.

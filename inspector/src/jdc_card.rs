@@ -1,15 +1,10 @@
 //! One JDC's card: a summary line that opens onto its miners.
 //!
 //! The summary line comes from the polled summaries. The miners come from
-//! the JDC's full report, read for the summary's version ([`DetailKey`]):
-//! read when the card opens, again only when the summary changes (or at the
-//! next poll after a failed read); the latest read's answer is the one
-//! kept, and it is shown only under the summary it was read for
-//! ([`Detail::of`]).
-//!
-//! The reads are spawned by hand rather than through a Leptos resource: a
-//! resource brings Leptos's whole async-derived machinery into the page's
-//! WebAssembly (about 10 KB gzip) for what a counter of reads does here.
+//! the JDC's full report, read through a resource keyed by the summary's
+//! version ([`DetailKey`]): read when the card opens, again only when the
+//! summary changes (or at the next poll after a failed read), and shown
+//! only under the summary it was read for ([`Detail::of`]).
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
@@ -67,42 +62,31 @@ pub fn JdcCard(
         let listed = entry.with(|e| e.as_ref().filter(|e| !e.is_gone()).map(DetailKey::of));
         listed.or_else(|| before.cloned().flatten())
     });
-    // Reads again whenever the key changes. Reads are numbered as sent and
-    // only the latest one's answer is kept, so what the card ends up
-    // holding is the answer for the latest key, never an overtaken one.
-    let detail = RwSignal::new(None::<Answer>);
-    let sent = StoredValue::new(0u64);
-    let read = move |key: Option<DetailKey>| {
-        let Some(seq) = sent.try_update_value(|n| {
-            *n += 1;
-            *n
-        }) else {
-            return;
-        };
-        let Some(key) = key else {
-            // Closed: nothing is read, and a read under way is dropped.
-            detail.set(None);
-            return;
-        };
-        leptos::task::spawn_local(async move {
+    // Reads again whenever the key changes, one read at a time, so what it
+    // ends up holding is the answer for the latest key.
+    let detail = LocalResource::new(move || {
+        let key = request.get();
+        async move {
+            let key = key?;
             let outcome = api::fetch_report(&key.identity).await;
-            if sent.try_get_value() == Some(seq) {
-                detail.try_set(Some(Answer { key, outcome }));
-            }
-        });
-    };
-    Effect::new(move |_| read(request.get()));
+            Some(Answer { key, outcome })
+        }
+    });
     // A failed read is tried again at the next poll. Only a card whose read
     // failed watches the polls: a thousand cards all subscribed to the
     // roster would make every poll wake them all.
     Effect::new(move |polled_at: Option<Option<DateTime<Utc>>>| {
-        let failed = detail.with(|d| d.as_ref().is_some_and(Answer::failed));
+        let failed = detail.with(|d| {
+            d.as_ref()
+                .and_then(Option::as_ref)
+                .is_some_and(Answer::failed)
+        });
         if !failed {
             return None;
         }
         let now_polled = roster.with(Roster::updated_at);
         if polled_at.flatten().is_some_and(|at| Some(at) != now_polled) {
-            read(request.get_untracked());
+            detail.refetch();
         }
         now_polled
     });
@@ -208,7 +192,7 @@ pub fn JdcCard(
 #[derive(Clone, Copy)]
 struct Shows {
     entry: Memo<Option<Entry>>,
-    detail: RwSignal<Option<Answer>>,
+    detail: LocalResource<Option<Answer>>,
 }
 
 impl Shows {
@@ -219,8 +203,13 @@ impl Shows {
         self.entry.with(|e| {
             let current = e.as_ref().map(DetailKey::of);
             let gone = e.as_ref().is_none_or(Entry::is_gone);
-            self.detail
-                .with(|d| f(Detail::of(current.as_ref(), d.as_ref(), gone)))
+            self.detail.with(|d| {
+                f(Detail::of(
+                    current.as_ref(),
+                    d.as_ref().and_then(Option::as_ref),
+                    gone,
+                ))
+            })
         })
     }
 }
