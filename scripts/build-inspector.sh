@@ -16,7 +16,13 @@ if ! command -v wasm-bindgen >/dev/null; then
 fi
 
 step "Inspector: cargo build (wasm32, release)"
-cargo build -p dmr-inspector --release --target wasm32-unknown-unknown
+# For size, `--cfg erase_components` has Leptos type-erase each component's
+# view and share one reactive-closure type per output type, rather than
+# instantiating its rendering code for every distinct view and closure
+# (about 3.7 KB gzip less). Set for this build only: cargo keeps artifacts
+# built with other flags apart, so the Worker's builds stay as they are.
+RUSTFLAGS="${RUSTFLAGS:-} --cfg erase_components" \
+  cargo build -p dmr-inspector --release --target wasm32-unknown-unknown
 
 step "Inspector: wasm-bindgen, wasm-opt"
 rm -rf "$DIST"

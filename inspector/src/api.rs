@@ -172,18 +172,10 @@ pub async fn get(path: &str) -> Result<Reply, ApiError> {
     Ok((response.status(), link, js_sys::JSON::parse(&body).ok()))
 }
 
-/// Polls the summaries of every live JDC, following the pages.
+/// Polls the summaries of every live JDC, following the pages; `seq`
+/// numbers the poll (see [`Snapshot::seq`]).
 #[cfg(target_arch = "wasm32")]
-pub async fn fetch_jdcs() -> Result<Snapshot, ApiError> {
-    use std::cell::Cell;
-
-    thread_local! {
-        static SENT: Cell<u64> = const { Cell::new(0) };
-    }
-    let seq = SENT.with(|sent| {
-        sent.set(sent.get() + 1);
-        sent.get()
-    });
+pub async fn fetch_jdcs(seq: u64) -> Result<Snapshot, ApiError> {
     let fetched_at = Utc::now();
     let mut jdcs = Vec::new();
     let mut path = Some(dmr_shared::api::JDCS_PATH.to_owned());

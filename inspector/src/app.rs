@@ -14,7 +14,7 @@ use chrono::{DateTime, Utc};
 use dmr_shared::limits::{REPORT_TTL_SECS, STALE_AFTER_SECS};
 use leptos::prelude::*;
 
-use crate::api::{self, REFRESH_SECS};
+use crate::api::{self, ApiError, REFRESH_SECS};
 use crate::jdc_list::JdcList;
 use crate::roster::Roster;
 use crate::status::{ApiErrorPanel, EmptyHint, Loading, UpdatedAgo};
@@ -26,24 +26,46 @@ use crate::vendor_chart::VendorChart;
 pub fn App() -> impl IntoView {
     let now = RwSignal::new(Utc::now());
     let roster = RwSignal::new(Roster::default());
-    let jdcs = LocalResource::new(api::fetch_jdcs);
-
-    // Every successful answer goes into the roster, which remembers gone JDCs.
-    Effect::new(move |_| {
-        if let Some(Ok(snapshot)) = jdcs.get() {
-            roster.maybe_update(|r| r.apply(snapshot.jdcs, snapshot.seq, snapshot.fetched_at));
-        }
-    });
+    // The last read's outcome: `None` before the first answer, then `Ok`
+    // or why it failed. Reads are numbered as sent: only the latest one
+    // says whether the API failed, and the roster ignores an answer
+    // overtaken by one it already applied.
+    let last = RwSignal::new(None::<Result<(), ApiError>>);
+    let sent = StoredValue::new(0u64);
+    let read = move || {
+        let Some(seq) = sent.try_update_value(|n| {
+            *n += 1;
+            *n
+        }) else {
+            return;
+        };
+        leptos::task::spawn_local(async move {
+            let outcome = api::fetch_jdcs(seq).await;
+            let latest = sent.try_get_value() == Some(seq);
+            let outcome = outcome.map(|snapshot| {
+                roster.maybe_update(|r| r.apply(snapshot.jdcs, snapshot.seq, snapshot.fetched_at));
+            });
+            if latest {
+                last.try_set(Some(outcome));
+            }
+        });
+    };
+    read();
 
     let clock = set_interval_with_handle(move || now.set(Utc::now()), Duration::from_secs(1));
-    let poll = set_interval_with_handle(move || jdcs.refetch(), Duration::from_secs(REFRESH_SECS));
+    let poll = set_interval_with_handle(read, Duration::from_secs(REFRESH_SECS));
     on_cleanup(move || {
         for handle in [clock, poll].into_iter().flatten() {
             handle.clear();
         }
     });
 
-    let retry = Callback::new(move |()| jdcs.refetch());
+    let retry = Callback::new(move |()| read());
+    // Before the first answer the page says it is loading; after it, the
+    // last read's error (if any) stands above the last answer. A refresh
+    // keeps the page as it is until its answer is in.
+    let answered = move || last.with(Option::is_some);
+    let error = Memo::new(move |_| last.with(|r| r.clone().and_then(Result::err)));
     let now = Signal::from(now);
     let roster = Signal::from(roster);
 
@@ -53,14 +75,10 @@ pub fn App() -> impl IntoView {
             <UpdatedAgo updated_at=Signal::derive(move || roster.with(Roster::updated_at)) now />
         </header>
         <main>
-            // The first load shows the fallback; later refreshes keep the page
-            // as it is (Transition) until the new answer is in.
-            <Transition fallback=Loading>
-                <ErrorBoundary fallback=move |errors| view! { <ApiErrorPanel errors retry /> }>
-                    {move || Suspend::new(async move { jdcs.await.map(|_| ()) })}
-                </ErrorBoundary>
+            <Show when=answered fallback=Loading>
+                <ApiErrorPanel error retry />
                 <Dashboard roster now />
-            </Transition>
+            </Show>
         </main>
         <footer class="foot">
             {format!(

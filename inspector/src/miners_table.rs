@@ -64,11 +64,16 @@ fn MinerRow(
     /// The browser clock.
     now: Signal<DateTime<Utc>>,
 ) -> impl IntoView {
+    // One cell type for both cases (attributes left out when `None`).
     let cell = |text: &str| {
-        if text.trim().is_empty() {
-            view! { <td class="none" aria-label="not reported">"—"</td> }.into_any()
+        let none = text.trim().is_empty();
+        let shown = if none {
+            "—".to_string()
         } else {
-            view! { <td>{text.to_string()}</td> }.into_any()
+            text.to_string()
+        };
+        view! {
+            <td class=none.then_some("none") aria-label=none.then_some("not reported")>{shown}</td>
         }
     };
     let connected = parse_time(&miner.connected_at);

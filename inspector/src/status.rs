@@ -36,34 +36,22 @@ pub fn UpdatedAgo(
 /// in the background, so the panel also clears by itself once the API is back.
 #[component]
 pub fn ApiErrorPanel(
-    /// The errors the boundary caught.
-    errors: ArcRwSignal<Errors>,
+    /// Why the last read failed; `None` hides the panel.
+    error: Memo<Option<ApiError>>,
     /// Asks the API again now.
     retry: Callback<()>,
 ) -> impl IntoView {
-    let all = errors.clone();
-    let messages = move || {
-        errors.with(|errors| {
-            errors
-                .iter()
-                .map(|(_, e)| view! { <p class="error-message">{e.to_string()}</p> })
-                .collect::<Vec<_>>()
-        })
-    };
-    let needs_token = move || {
-        all.with(|errors| {
-            errors.iter().any(|(_, e)| {
-                // Error -> Arc<dyn Error> -> the ApiError inside.
-                let e: &(dyn std::error::Error + 'static) = &***e;
-                e.downcast_ref::<ApiError>()
-                    .is_some_and(ApiError::needs_token)
-            })
-        })
-    };
+    let message = move || error.with(|e| e.as_ref().map(ToString::to_string));
+    let needs_token = move || error.with(|e| e.as_ref().is_some_and(ApiError::needs_token));
     view! {
-        <section class="state error" role="alert" aria-labelledby="error-title">
+        <section
+            class="state error"
+            role="alert"
+            aria-labelledby="error-title"
+            hidden=move || error.with(Option::is_none)
+        >
             <h2 id="error-title">"No fresh data"</h2>
-            {messages}
+            <p class="error-message">{message}</p>
             <Show when=needs_token>
                 <TokenForm retry />
             </Show>
