@@ -121,7 +121,29 @@ pub fn worst_accepted(identity: &str) -> Vec<(&'static str, Vec<u8>)> {
 /// the answer reaches the client; the status is then the one the proxy
 /// logged for this request (its `POST /api/downstream-report <status>`
 /// line), and the answer says so.
+///
+/// Miniflare's entry Worker, between the socket and this Worker, can also
+/// lose its own connection to this Worker when the refusal comes while it
+/// is still passing the body on; it then answers a plain-text 500 "Network
+/// connection lost" of its own, not this Worker's answer. That send is
+/// tried again (at most three times in all), so the status returned is
+/// always this Worker's.
 pub fn post_chunked(worker: &Worker, body: &[u8], chunk: usize) -> (u16, String) {
+    let mut attempt = 1;
+    loop {
+        let (status, answer) = post_chunked_once(worker, body, chunk);
+        let lost_by_the_runtime = status == 500
+            && answer.contains("Network connection lost")
+            && !answer.contains("application/problem+json");
+        if !lost_by_the_runtime || attempt == 3 {
+            return (status, answer);
+        }
+        eprintln!("chunked POST: the local runtime lost its connection (attempt {attempt}); again");
+        attempt += 1;
+    }
+}
+
+fn post_chunked_once(worker: &Worker, body: &[u8], chunk: usize) -> (u16, String) {
     let logged = |text: &str| {
         text.lines()
             .filter(|l| l.contains(&format!("POST {REPORTS_PATH} ")))
