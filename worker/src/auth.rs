@@ -8,11 +8,12 @@
 //! report from any identity of that address needs one of those tokens, and
 //! the shared `REPORT_TOKEN` is not enough; a listed identity needs its own.
 
+use dmr_shared::address_of;
+use subtle::ConstantTimeEq;
+
 use crate::config::Config;
 use crate::error::ApiError;
 use crate::incoming::Incoming;
-use dmr_shared::address_of;
-use subtle::ConstantTimeEq;
 
 /// The token in `Authorization: Bearer <token>`, if any.
 fn bearer(req: &Incoming) -> Option<String> {

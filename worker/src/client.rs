@@ -11,10 +11,11 @@
 
 use std::net::IpAddr;
 
-use crate::config::Config;
-use crate::incoming::Incoming;
 use dmr_shared::api::{FORWARDED_FOR_HEADER, GATEWAY_TOKEN_HEADER};
 use subtle::ConstantTimeEq;
+
+use crate::config::Config;
+use crate::incoming::Incoming;
 
 /// The header in which Cloudflare names the connecting address.
 const CONNECTING_IP_HEADER: &str = "CF-Connecting-IP";
