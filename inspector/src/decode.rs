@@ -152,6 +152,7 @@ fn miner<J: Json>(v: &J, at: &str) -> Result<Miner, Shape> {
         nominal_hash_rate: number(v, at, "nominalHashRate")?,
         user_identity: string(v, at, "userIdentity")?,
         connected_at: string(v, at, "connectedAt")?,
+        via: nullable_string(v, at, "via")?,
     })
 }
 

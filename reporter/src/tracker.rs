@@ -318,6 +318,7 @@ impl Tracker {
                     nominal_hash_rate: c.nominal_hash_rate,
                     user_identity: c.user_identity.clone(),
                     connected_at: c.connected_at.clone(),
+                    via: None,
                 })
             })
             .collect()

@@ -39,6 +39,7 @@ fn miners(count: usize) -> Vec<Miner> {
             nominal_hash_rate: 1.2e12 * (1 + m) as f64,
             user_identity: format!("bc1qbench000042.w{m}"),
             connected_at: "2026-11-26T00:00:00Z".into(),
+            via: None,
         })
         .collect()
 }

@@ -52,6 +52,14 @@ pub struct Miner {
     pub user_identity: String,
     /// When the miner connected to the JDC (RFC 3339).
     pub connected_at: String,
+    /// The proxy the device reached the JDC through, as that proxy named
+    /// itself in its `SetupConnection` (`SRI Translator Proxy`); absent for
+    /// a device connected to the JDC itself. An addition to schema v1:
+    /// readers that do not know it ignore it, and a report without it is
+    /// the protocol's report unchanged. The vendor, hardware and firmware
+    /// of such a miner are the device's own, learnt from the proxy.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub via: Option<String>,
 }
 
 /// Writes a hash rate as a JSON integer when it is a whole number that fits
@@ -120,6 +128,49 @@ mod tests {
         ] {
             assert_eq!(rate_json(rate), text, "{rate}");
         }
+    }
+
+    /// The body of a one-miner report whose miner has `via` as given (raw
+    /// JSON), or no `via` member at all.
+    fn body_with_via(via: Option<&str>) -> String {
+        let via = via.map(|v| format!(r#","via":{v}"#)).unwrap_or_default();
+        format!(
+            r#"{{"schemaVersion":1,"jdcUserIdentity":"bc1q.jdc","timestamp":"2026-02-15T12:00:00Z","miners":[{{"vendor":"bitaxe","hardwareVersion":"BM1370","firmware":"","deviceId":"","nominalHashRate":1,"userIdentity":"w","connectedAt":"2026-02-15T12:00:00Z"{via}}}]}}"#
+        )
+    }
+
+    #[test]
+    fn via_is_optional_and_kept_as_sent() {
+        let direct = crate::parse_report(body_with_via(None).as_bytes()).unwrap();
+        assert_eq!(direct.miners[0].via, None);
+        let text = serde_json::to_string(&direct).unwrap();
+        assert!(!text.contains("via"), "absent stays absent: {text}");
+
+        let null = crate::parse_report(body_with_via(Some("null")).as_bytes()).unwrap();
+        assert_eq!(null.miners[0].via, None);
+
+        let proxied = body_with_via(Some(r#""SRI Translator Proxy""#));
+        let report = crate::parse_report(proxied.as_bytes()).unwrap();
+        assert_eq!(report.miners[0].via.as_deref(), Some("SRI Translator Proxy"));
+        assert_eq!(serde_json::to_string(&report).unwrap(), proxied);
+        crate::validate_report(&report).unwrap();
+    }
+
+    #[test]
+    fn a_bad_via_is_refused_by_name() {
+        for (via, why) in [
+            ("7", "expected a string"),
+            (r#""a\nb""#, "control characters"),
+            (&format!("{:?}", "x".repeat(256)), "at most 255"),
+        ] {
+            let err = crate::parse_report(body_with_via(Some(via)).as_bytes()).unwrap_err();
+            let text = err.to_string();
+            assert!(text.contains("miners[0].via") && text.contains(why), "{via}: {text}");
+        }
+        let mut report = crate::parse_report(body_with_via(None).as_bytes()).unwrap();
+        report.miners[0].via = Some("a\u{7}b".into());
+        let err = crate::validate_report(&report).unwrap_err().to_string();
+        assert!(err.contains("miners[0].via"), "{err}");
     }
 
     #[test]

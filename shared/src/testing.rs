@@ -16,6 +16,7 @@ pub fn miner(vendor: &str, nominal_hash_rate: f64, user_identity: &str) -> Miner
         nominal_hash_rate,
         user_identity: user_identity.into(),
         connected_at: "2026-02-15T11:30:00Z".into(),
+        via: None,
     }
 }
 

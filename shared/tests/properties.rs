@@ -65,6 +65,7 @@ fn miner() -> impl Strategy<Value = Miner> {
                 nominal_hash_rate,
                 user_identity,
                 connected_at,
+                via: None,
             },
         )
 }
@@ -283,6 +284,7 @@ proptest! {
                     nominal_hash_rate: rate,
                     user_identity: worker,
                     connected_at: "2026-02-15T11:30:00Z".into(),
+                    via: None,
                 })
                 .collect(),
         };

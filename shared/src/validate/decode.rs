@@ -46,7 +46,9 @@ const MINER: u8 = 5;
 const REPORT_MEMBERS: &[&str] = &["schemaVersion", "jdcUserIdentity", "timestamp", "miners"];
 
 /// A miner's members by name, with their rank among the shape checks (the
-/// hash rate first) and among the value checks (the strings first).
+/// hash rate first) and among the value checks (the strings first). The
+/// first [`REQUIRED_MINER_MEMBERS`] are the protocol's and required; `via`
+/// is optional (absent or `null` for a device connected to the JDC itself).
 const MINER_MEMBERS: &[&str] = &[
     "vendor",
     "hardwareVersion",
@@ -55,11 +57,14 @@ const MINER_MEMBERS: &[&str] = &[
     "userIdentity",
     "nominalHashRate",
     "connectedAt",
+    "via",
 ];
-const MINER_SHAPE_RANK: [u8; 7] = [2, 3, 4, 5, 6, 1, 7];
-const MINER_VALUE_RANK: [u8; 7] = [0, 1, 2, 3, 4, 5, 6];
+const MINER_SHAPE_RANK: [u8; 8] = [2, 3, 4, 5, 6, 1, 7, 8];
+const MINER_VALUE_RANK: [u8; 8] = [0, 1, 2, 3, 4, 5, 6, 7];
+const REQUIRED_MINER_MEMBERS: usize = 7;
 const RATE: usize = 5;
 const CONNECTED_AT: usize = 6;
+const VIA: usize = 7;
 
 /// Parses `body` into a report, or the error the rules give it.
 pub(super) fn report(body: &[u8]) -> Result<Report, ReportError> {
@@ -504,9 +509,9 @@ impl<'de> Visitor<'de> for MinerVisitor<'_> {
         let (ctx, i) = (self.ctx, self.index);
         let path = move |member: usize| move || format!("miners[{i}].{}", MINER_MEMBERS[member]);
         let mut seen = SeenKeys::default();
-        let mut present = [false; 7];
+        let mut present = [false; 8];
         let mut texts: [Option<String>; 5] = Default::default();
-        let (mut rate, mut connected_at) = (None, None);
+        let (mut rate, mut connected_at, mut via) = (None, None, None);
         while let Some(member) = map.next_key_seed(Member {
             names: MINER_MEMBERS,
             seen: &mut seen,
@@ -534,6 +539,12 @@ impl<'de> Visitor<'de> for MinerVisitor<'_> {
                     connected_at =
                         text_member(ctx, got, ranks, path(member), max_len, timestamp_problem);
                 }
+                VIA if matches!(got, Got::Null) => {}
+                VIA => {
+                    via = text_member(ctx, got, ranks, path(member), max_len, |v| {
+                        text_problem(v, MAX_FIELD_LEN)
+                    });
+                }
                 _ => {
                     texts[member] = text_member(ctx, got, ranks, path(member), max_len, |v| {
                         text_problem(v, MAX_FIELD_LEN)
@@ -541,7 +552,8 @@ impl<'de> Visitor<'de> for MinerVisitor<'_> {
                 }
             }
         }
-        for (member, was_present) in present.into_iter().enumerate() {
+        let required = present.into_iter().take(REQUIRED_MINER_MEMBERS);
+        for (member, was_present) in required.enumerate() {
             if !was_present {
                 ctx.blame((SHAPE, MINER, i, MINER_SHAPE_RANK[member]), || {
                     missing(&path(member)())
@@ -561,6 +573,7 @@ impl<'de> Visitor<'de> for MinerVisitor<'_> {
             nominal_hash_rate: rate.unwrap_or_default(),
             user_identity,
             connected_at: connected_at.unwrap_or_default(),
+            via,
         }))
     }
 }

@@ -69,6 +69,7 @@ fn miners(i: usize) -> Vec<Miner> {
             nominal_hash_rate: 1.2e12 * (1 + m) as f64,
             user_identity: format!("{}.w{m}", address(i)),
             connected_at: "2026-11-26T00:00:00Z".into(),
+            via: None,
         })
         .collect()
 }
