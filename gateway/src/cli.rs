@@ -10,7 +10,10 @@ use std::time::Duration;
 use clap::Parser;
 use reqwest::Url;
 
-use crate::config::{Config, DEFAULT_MAX_FORWARDS};
+use crate::config::{
+    range, Config, CountRange, DurationRange, DEFAULT_MAX_FORWARDS,
+    DEFAULT_MAX_REQUESTS_PER_ADDRESS,
+};
 use crate::error::Error;
 
 /// Put HTTP downstream reports and Stratum on the same mining port.
@@ -73,8 +76,10 @@ pub struct Cli {
     pub proxy_protocol: bool,
 
     /// How long a new connection may take to show what it speaks. A client
-    /// still undecided then goes to --sv2 with what it sent.
-    #[arg(long, value_name = "DURATION", default_value = "3s", value_parser = parse_duration)]
+    /// still undecided then goes to --sv2 with what it sent. From 100ms to
+    /// 1m.
+    #[arg(long, value_name = "DURATION", default_value = "3s",
+          value_parser = |t: &str| duration(range::DETECT_TIMEOUT, t))]
     pub detect_timeout: Duration,
 
     /// Serve Prometheus metrics at http://ADDR/metrics, e.g. 127.0.0.1:9108.
@@ -82,34 +87,51 @@ pub struct Cli {
     pub metrics: Option<SocketAddr>,
 
     /// Open connections at most; at the limit new ones wait to be accepted.
-    /// Default: what the open-file limit allows (two descriptors each).
-    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
-    pub max_connections: Option<u32>,
+    /// Default: what the open-file limit allows (two descriptors each). From
+    /// 1 to 1000000.
+    #[arg(long, value_name = "N", value_parser = |t: &str| count(range::MAX_CONNECTIONS, t))]
+    pub max_connections: Option<u64>,
 
-    /// Reports forwarded at once; beyond this a JDC gets 503 with
-    /// Retry-After.
-    #[arg(long, value_name = "N", default_value_t = DEFAULT_MAX_FORWARDS as u32,
-          value_parser = clap::value_parser!(u32).range(1..))]
-    pub max_forwards: u32,
+    /// Reports forwarded to the Worker at once. A report takes a place only
+    /// once its body has arrived in full, and holds it until the Worker's
+    /// answer; with every place taken, a JDC gets 503 with Retry-After: 5.
+    /// From 1 to 10000.
+    #[arg(long, value_name = "N", default_value_t = DEFAULT_MAX_FORWARDS as u64,
+          value_parser = |t: &str| count(range::MAX_FORWARDS, t))]
+    pub max_forwards: u64,
 
-    /// How long the Worker may take to answer; then the JDC gets 504.
-    #[arg(long, value_name = "DURATION", default_value = "8s", value_parser = parse_duration)]
+    /// HTTP requests one address may have open at once, from the first
+    /// byte of the request until its answer (each connection carries one
+    /// request). More get 429 with Retry-After: 5 and are closed, so one
+    /// address that sends heads or bodies slowly holds at most this many
+    /// requests, never the other JDCs' places. An IPv6 address counts by
+    /// its /64. From 1 to --max-forwards.
+    #[arg(long, value_name = "N", default_value_t = DEFAULT_MAX_REQUESTS_PER_ADDRESS as u64,
+          value_parser = |t: &str| count(range::MAX_REQUESTS_PER_ADDRESS, t))]
+    pub max_requests_per_address: u64,
+
+    /// How long the Worker may take to answer; then the JDC gets 504. From
+    /// 100ms to 5m.
+    #[arg(long, value_name = "DURATION", default_value = "8s",
+          value_parser = |t: &str| duration(range::WORKER_TIMEOUT, t))]
     pub worker_timeout: Duration,
 
-    /// How long a JDC may take to send a request's header, and then its
-    /// body (408); also how long an idle keep-alive connection stays open.
-    #[arg(long, value_name = "DURATION", default_value = "20s", value_parser = parse_duration)]
+    /// How long a JDC may take to send a request's head (then the
+    /// connection is closed), and then its body (408). From 100ms to 10m.
+    #[arg(long, value_name = "DURATION", default_value = "20s",
+          value_parser = |t: &str| duration(range::REQUEST_TIMEOUT, t))]
     pub request_timeout: Duration,
 
     /// After SIGTERM, how long open connections may go on before they are
-    /// closed.
-    #[arg(long, value_name = "DURATION", default_value = "30s", value_parser = parse_duration)]
+    /// closed. From 100ms to 1h.
+    #[arg(long, value_name = "DURATION", default_value = "30s",
+          value_parser = |t: &str| duration(range::DRAIN_TIMEOUT, t))]
     pub drain_timeout: Duration,
 
     /// Threads serving connections (each with its own listener on the
-    /// port). Default: one per CPU.
-    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=1024))]
-    pub threads: Option<u32>,
+    /// port). Default: one per CPU. From 1 to 1024.
+    #[arg(long, value_name = "N", value_parser = |t: &str| count(range::THREADS, t))]
+    pub threads: Option<u64>,
 
     /// Log every closed connection too, not only the decisions and reports.
     #[arg(short, long, conflicts_with = "quiet")]
@@ -135,19 +157,29 @@ Exit status:
   2  wrong command line
   3  a port cannot be listened on";
 
-fn parse_duration(text: &str) -> Result<Duration, String> {
+/// A duration within `range` (clap names the flag before the message).
+fn duration(range: DurationRange, text: &str) -> Result<Duration, String> {
     let d = humantime::parse_duration(text.trim())
-        .map_err(|e| format!("{e}; write it like 3s, 500ms or 1m"))?;
-    if d.is_zero() {
-        return Err("must be longer than zero".into());
+        .map_err(|e| format!("{e}; write it like 3s, 500ms or 1m ({})", range.expected()))?;
+    match range.refuse(d) {
+        Some(why) => Err(why),
+        None => Ok(d),
     }
-    Ok(d)
+}
+
+/// A whole number within `range`.
+fn count(range: CountRange, text: &str) -> Result<u64, String> {
+    let n: u64 = text.trim().parse().map_err(|_| range.expected())?;
+    match range.refuse(n) {
+        Some(why) => Err(why),
+        None => Ok(n),
+    }
 }
 
 fn parse_listen(text: &str) -> Result<SocketAddr, String> {
-    text.trim()
-        .parse()
-        .map_err(|_| "not an address and port; write it like 0.0.0.0:3333 or [::]:3333".into())
+    text.trim().parse().map_err(|_| {
+        "not an address and a port from 0 to 65535; write it like 0.0.0.0:3333 or [::]:3333".into()
+    })
 }
 
 fn parse_http_url(text: &str) -> Result<Url, String> {
@@ -166,6 +198,16 @@ fn parse_http_url(text: &str) -> Result<Url, String> {
 /// `HOST:PORT` of `flag`, resolved now.
 fn resolve(flag: &str, text: &str) -> Result<SocketAddr, Error> {
     let hint = format!("write it like --{flag} 127.0.0.1:34254");
+    if text.rsplit_once(':').is_some_and(|(_, port)| {
+        port.trim()
+            .parse::<u64>()
+            .is_ok_and(|p| p == 0 || p > 65_535)
+    }) {
+        return Err(Error::usage(format!(
+            "--{flag} {text:?} must name a port from 1 to 65535"
+        ))
+        .hint(hint));
+    }
     let mut addrs = text.trim().to_socket_addrs().map_err(|e| {
         Error::usage(format!(
             "--{flag} {text:?} is not a reachable HOST:PORT ({e})"
@@ -200,10 +242,10 @@ impl Cli {
         }
         // Two descriptors per relayed connection, and a few for listeners,
         // the Worker and logs.
-        let affordable = (fd_limit.saturating_sub(64) / 2).max(1);
+        let affordable = (fd_limit.saturating_sub(64) / 2).clamp(1, range::MAX_CONNECTIONS.max);
         let max_connections = match self.max_connections {
             Some(n) => {
-                if u64::from(n) > affordable {
+                if n > affordable {
                     tracing::warn!(
                         max_connections = n, open_file_limit = fd_limit,
                         "the open-file limit allows about {affordable} connections; raise LimitNOFILE"
@@ -211,7 +253,7 @@ impl Cli {
                 }
                 n as usize
             }
-            None => affordable.min(u32::MAX as u64) as usize,
+            None => affordable as usize,
         };
         let mut config = Config::new(self.listen, sv2, self.report_url);
         config.sv1 = sv1;
@@ -221,12 +263,14 @@ impl Cli {
         config.metrics = self.metrics;
         config.max_connections = max_connections;
         config.max_forwards = self.max_forwards as usize;
+        config.max_requests_per_address = self.max_requests_per_address as usize;
         config.worker_timeout = self.worker_timeout;
         config.request_timeout = self.request_timeout;
         config.drain_timeout = self.drain_timeout;
         if let Some(threads) = self.threads {
             config.threads = threads as usize;
         }
+        config.check()?;
         Ok(config)
     }
 }
@@ -272,7 +316,7 @@ mod tests {
     fn bad_values_name_the_flag_and_how_to_write_it() {
         for (args, needle) in [
             (&["--detect-timeout", "soon"][..], "write it like 3s"),
-            (&["--detect-timeout", "0s"][..], "longer than zero"),
+            (&["--detect-timeout", "0s"][..], "must be from 100ms to 1m"),
             (
                 &["--metrics", "localhost"][..],
                 "write it like 0.0.0.0:3333",

@@ -1,53 +1,76 @@
-//! HTTP on the mining port: hyper serves the connection (HTTP/1.1,
-//! keep-alive), and one route is forwarded to the Worker.
+//! HTTP on the mining port: hyper serves the connection (HTTP/1.1, one
+//! request per connection), and one route is forwarded to the Worker.
 //!
 //! - `POST` and `GET /api/downstream-report` go to the Worker (see
 //!   [`crate::forward`]); its status, body and the headers a JDC acts on
 //!   (`Content-Type`, `Retry-After`, `WWW-Authenticate`, `Link`, ...) come
 //!   back unchanged.
-//! - Everything else is answered here, as RFC 9457 problem+json, and never
+//! - Everything else is answered here (see [`crate::answer`]) and never
 //!   reaches the Worker: another path (404), another method (405), a body
 //!   over the Worker's own limit (413, by `Content-Length` before reading,
-//!   or while reading), a body or header slower than the request timeout
-//!   (408, or the connection is closed), too many requests in flight (503
-//!   with `Retry-After`). A header block over 8 KiB gets hyper's 431, and
-//!   bytes that are not HTTP get its 400.
+//!   or while reading), a body slower than the request timeout (408), an
+//!   address over its share of open requests (429, see [`crate::share`]),
+//!   every forwarding place taken (503 with `Retry-After`), a head over
+//!   8 KiB (431) and bytes that are not HTTP (400). A head slower than the
+//!   request timeout closes the connection.
 //! - The Worker's failures become 502 (unreachable) and 504 (too slow).
+//!
+//! Why the places are taken in this order: a request takes its address's
+//! share when its connection is known to be HTTP, and a forwarding place
+//! only once its body has arrived in full. A client that is slow to send
+//! holds part of its own address's share, never a forwarding place, so it
+//! delays no other JDC's report.
+//!
+//! Why one request per connection: a JDC sends one report a minute, longer
+//! than any keep-alive would last, so keep-alive saved nothing; without it
+//! a request is a connection (which the per-address share counts), and
+//! every answer written before a request reaches the routes is a parse
+//! error's, which the gateway can replace with its own.
 
 use std::convert::Infallible;
 use std::net::SocketAddr;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
 use bytes::Bytes;
-use dmr_shared::api::{PROBLEM_CONTENT_TYPE, REPORTS_PATH};
+use dmr_shared::api::REPORTS_PATH;
 use dmr_shared::limits::MAX_BODY_BYTES;
-use dmr_shared::Problem;
-use http_body_util::{combinators::BoxBody, BodyExt, Full, LengthLimitError, Limited};
+use http_body_util::{BodyExt, Full, LengthLimitError, Limited};
 use hyper::body::Incoming;
 use hyper::header::{
-    HeaderName, HeaderValue, ALLOW, CACHE_CONTROL, CONNECTION, CONTENT_LENGTH, CONTENT_TYPE, LINK,
-    RETRY_AFTER, WWW_AUTHENTICATE, X_CONTENT_TYPE_OPTIONS,
+    HeaderName, HeaderValue, ALLOW, CACHE_CONTROL, CONTENT_LENGTH, CONTENT_TYPE, LINK, RETRY_AFTER,
+    WWW_AUTHENTICATE, X_CONTENT_TYPE_OPTIONS,
 };
 use hyper::server::conn::http1;
 use hyper::service::service_fn;
 use hyper::{Method, Request, Response, StatusCode};
 use hyper_util::rt::{TokioIo, TokioTimer};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 use tokio::sync::watch;
 use tokio::time::Instant;
 
+use crate::answer::{Answer, Body, OwnAnswers};
 use crate::forward::{ForwardError, Forwarder};
 use crate::metrics::Metrics;
 use crate::rewind::Rewind;
+use crate::share::{Refused, Shares};
 
 /// Longest request head (request line and headers). A JDC's is a few
 /// hundred bytes.
 pub const MAX_HEADER_BYTES: usize = 8 * 1024;
 
-/// What a JDC is told to wait when too many requests are in flight: its
-/// own retry starts at 5 s.
+/// What a JDC is told to wait when every forwarding place is taken, or its
+/// address holds its share: its own retry starts at 5 s.
 pub const BUSY_RETRY_AFTER_SECS: u32 = 5;
+
+/// After an answer written before the request was read, how long the
+/// gateway goes on reading (and dropping) what the client sends, and how
+/// much of it: closing with unread bytes would reset the connection, and
+/// the client could lose the answer.
+const LINGER: Duration = Duration::from_secs(1);
+const LINGER_BYTES: usize = 64 * 1024;
 
 /// Response headers passed from the Worker to the JDC as sent.
 const PASSED_DOWN: [HeaderName; 7] = [
@@ -60,19 +83,19 @@ const PASSED_DOWN: [HeaderName; 7] = [
     X_CONTENT_TYPE_OPTIONS,
 ];
 
-type Body = BoxBody<Bytes, Box<dyn std::error::Error + Send + Sync>>;
-
 /// What every HTTP connection shares.
 #[derive(Debug)]
 pub struct HttpContext {
     pub forwarder: Forwarder,
     pub metrics: Arc<Metrics>,
+    pub shares: Arc<Shares>,
     pub request_timeout: Duration,
 }
 
-/// Serves HTTP on `stream`, whose first bytes `opening` were already read,
-/// until the client closes, a timeout closes it, or shutdown (then the
-/// request in progress is finished first).
+/// Serves HTTP on `stream`, whose first bytes `opening` were already read:
+/// one request, if `peer`'s address has room in its share, else a 429.
+/// Ends when the answer is sent, a timeout closes the connection, or
+/// shutdown (then the request in progress is finished first).
 pub async fn serve(
     stream: TcpStream,
     opening: Bytes,
@@ -80,15 +103,26 @@ pub async fn serve(
     ctx: Arc<HttpContext>,
     mut shutdown: watch::Receiver<bool>,
 ) {
-    let io = TokioIo::new(Rewind::new(opening, stream));
+    // Held until the connection ends.
+    let _place = match ctx.shares.take(peer.ip()) {
+        Ok(place) => place,
+        Err(refused) => return over_share(stream, refused, &ctx.metrics).await,
+    };
+    let routed = Arc::new(AtomicBool::new(false));
+    let io = TokioIo::new(OwnAnswers::new(
+        Rewind::new(opening, stream),
+        routed.clone(),
+        ctx.metrics.clone(),
+    ));
     let timeout = ctx.request_timeout;
     let service = service_fn(move |req| {
+        routed.store(true, Ordering::Release);
         let ctx = ctx.clone();
         async move { Ok::<_, Infallible>(route(req, peer, &ctx).await) }
     });
     let connection = http1::Builder::new()
         .timer(TokioTimer::new())
-        // Also closes an idle keep-alive connection after this long.
+        .keep_alive(false)
         .header_read_timeout(timeout)
         // hyper's smallest read buffer: a head must fit, bodies stream.
         .max_buf_size(MAX_HEADER_BYTES)
@@ -108,25 +142,51 @@ pub async fn serve(
     }
 }
 
+/// The answer to a request whose address already holds its share, written
+/// before anything of the request is read; then the connection is closed.
+async fn over_share(mut stream: TcpStream, refused: Refused, metrics: &Metrics) {
+    let answer = Answer::new(
+        StatusCode::TOO_MANY_REQUESTS,
+        format!(
+            "this address already has {} requests open at the gateway, the most one address may; \
+             retry in {BUSY_RETRY_AFTER_SECS} s",
+            refused.limit
+        ),
+    )
+    .retry_after(BUSY_RETRY_AFTER_SECS);
+    metrics.answered_locally(answer.status.as_u16());
+    let wire = answer.to_wire();
+    let written = tokio::time::timeout(LINGER, async {
+        stream.write_all(&wire).await?;
+        stream.shutdown().await
+    })
+    .await;
+    if !matches!(written, Ok(Ok(()))) {
+        return;
+    }
+    let _ = tokio::time::timeout(LINGER, async {
+        let mut buf = [0u8; 4096];
+        let mut dropped = 0;
+        while dropped < LINGER_BYTES {
+            match stream.read(&mut buf).await {
+                Ok(0) | Err(_) => break,
+                Ok(n) => dropped += n,
+            }
+        }
+    })
+    .await;
+}
+
 async fn route(req: Request<Incoming>, peer: SocketAddr, ctx: &HttpContext) -> Response<Body> {
-    let path = req.uri().path();
-    if path != REPORTS_PATH {
-        let detail = format!("{path} is not served here; reports go to {REPORTS_PATH}");
-        return local(ctx, StatusCode::NOT_FOUND, "Not found", detail);
+    if req.uri().path() != REPORTS_PATH {
+        let detail = format!("nothing is served at this path; reports go to {REPORTS_PATH}");
+        return local(ctx, Answer::new(StatusCode::NOT_FOUND, detail));
     }
     let method = req.method().clone();
     if method != Method::GET && method != Method::POST {
-        let detail = format!("{REPORTS_PATH} takes GET and POST, not {method}");
-        let mut answer = local(
-            ctx,
-            StatusCode::METHOD_NOT_ALLOWED,
-            "Method not allowed",
-            detail,
-        );
-        answer
-            .headers_mut()
-            .insert(ALLOW, HeaderValue::from_static("GET, POST"));
-        return answer;
+        let detail = format!("{REPORTS_PATH} takes GET and POST");
+        let answer = Answer::new(StatusCode::METHOD_NOT_ALLOWED, detail).allow("GET, POST");
+        return local(ctx, answer);
     }
     let declared = req
         .headers()
@@ -136,23 +196,6 @@ async fn route(req: Request<Incoming>, peer: SocketAddr, ctx: &HttpContext) -> R
     if declared.is_some_and(|n| n > MAX_BODY_BYTES as u64) {
         return too_large(ctx);
     }
-    // The place is taken before the body is read: it bounds the memory that
-    // bodies in flight hold, as well as the load on the Worker.
-    let Some(_permit) = ctx.forwarder.try_permit() else {
-        let detail = format!(
-            "too many reports are being forwarded right now; retry in {BUSY_RETRY_AFTER_SECS} s"
-        );
-        let mut answer = local(
-            ctx,
-            StatusCode::SERVICE_UNAVAILABLE,
-            "Service unavailable",
-            detail,
-        );
-        answer
-            .headers_mut()
-            .insert(RETRY_AFTER, HeaderValue::from(BUSY_RETRY_AFTER_SECS));
-        return answer;
-    };
 
     let (parts, body) = req.into_parts();
     let read = tokio::time::timeout(
@@ -163,23 +206,30 @@ async fn route(req: Request<Incoming>, peer: SocketAddr, ctx: &HttpContext) -> R
     let body = match read {
         Ok(Ok(collected)) => collected.to_bytes(),
         Ok(Err(e)) if e.downcast_ref::<LengthLimitError>().is_some() => return too_large(ctx),
-        Ok(Err(e)) => {
-            let detail = format!("the request body could not be read: {e}");
-            return closing(local(ctx, StatusCode::BAD_REQUEST, "Bad request", detail));
+        Ok(Err(_)) => {
+            let detail = "the request body is not framed as its head says";
+            return local(ctx, Answer::new(StatusCode::BAD_REQUEST, detail));
         }
         Err(_elapsed) => {
             let detail = format!(
                 "the request did not arrive within {}",
                 humantime::format_duration(ctx.request_timeout)
             );
-            return closing(local(
-                ctx,
-                StatusCode::REQUEST_TIMEOUT,
-                "Request timeout",
-                detail,
-            ));
+            return local(ctx, Answer::new(StatusCode::REQUEST_TIMEOUT, detail));
         }
     };
+
+    // Only now, with the body in hand, does the report take a forwarding
+    // place: it holds it for the Worker's time alone.
+    let Some(_permit) = ctx.forwarder.try_permit() else {
+        let detail = format!(
+            "too many reports are being forwarded right now; retry in {BUSY_RETRY_AFTER_SECS} s"
+        );
+        let answer =
+            Answer::new(StatusCode::SERVICE_UNAVAILABLE, detail).retry_after(BUSY_RETRY_AFTER_SECS);
+        return local(ctx, answer);
+    };
+    let _forwarding = Forwarding::start(&ctx.metrics);
 
     let started = Instant::now();
     let sent = body.len();
@@ -208,6 +258,9 @@ async fn route(req: Request<Incoming>, peer: SocketAddr, ctx: &HttpContext) -> R
                     answer = answer.header(&name, value);
                 }
             }
+            if !upstream.headers().contains_key(X_CONTENT_TYPE_OPTIONS) {
+                answer = answer.header(X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
+            }
             let body = Response::<reqwest::Body>::from(upstream).into_body();
             answer
                 .body(body.map_err(Into::into).boxed())
@@ -223,7 +276,7 @@ async fn route(req: Request<Incoming>, peer: SocketAddr, ctx: &HttpContext) -> R
                 "the pool's report service did not answer within {}",
                 humantime::format_duration(ctx.forwarder.timeout())
             );
-            problem(StatusCode::GATEWAY_TIMEOUT, "Gateway timeout", detail)
+            Answer::new(StatusCode::GATEWAY_TIMEOUT, detail).into_response()
         }
         Err(ForwardError::Unreachable(cause)) => {
             ctx.metrics.forwarded(method.as_str(), 502);
@@ -231,53 +284,37 @@ async fn route(req: Request<Incoming>, peer: SocketAddr, ctx: &HttpContext) -> R
                 peer = %peer.ip(), method = %method, status = 502, bytes = sent, elapsed_ms, cause,
                 "report not forwarded: the Worker cannot be reached"
             );
-            problem(
-                StatusCode::BAD_GATEWAY,
-                "Bad gateway",
-                "the pool's report service cannot be reached; retry later".into(),
-            )
+            let detail = "the pool's report service cannot be reached; retry later";
+            Answer::new(StatusCode::BAD_GATEWAY, detail).into_response()
         }
+    }
+}
+
+/// A report being forwarded, shown by the `forwarding` gauge while it lives.
+struct Forwarding<'a>(&'a Metrics);
+
+impl<'a> Forwarding<'a> {
+    fn start(metrics: &'a Metrics) -> Forwarding<'a> {
+        metrics.forwarding.inc();
+        Forwarding(metrics)
+    }
+}
+
+impl Drop for Forwarding<'_> {
+    fn drop(&mut self) {
+        self.0.forwarding.dec();
     }
 }
 
 fn too_large(ctx: &HttpContext) -> Response<Body> {
     let detail = format!("the body is larger than {MAX_BODY_BYTES} bytes");
-    closing(local(
-        ctx,
-        StatusCode::PAYLOAD_TOO_LARGE,
-        "Payload too large",
-        detail,
-    ))
+    local(ctx, Answer::new(StatusCode::PAYLOAD_TOO_LARGE, detail))
 }
 
 /// An answer of the gateway's own, counted.
-fn local(ctx: &HttpContext, status: StatusCode, title: &str, detail: String) -> Response<Body> {
-    ctx.metrics.answered_locally(status.as_u16());
-    problem(status, title, detail)
-}
-
-/// An RFC 9457 problem, as the Worker writes them.
-fn problem(status: StatusCode, title: &str, detail: String) -> Response<Body> {
-    let body =
-        serde_json::to_vec(&Problem::new(status.as_u16(), title, detail)).unwrap_or_default();
-    let mut answer = Response::new(Full::new(Bytes::from(body)).map_err(Into::into).boxed());
-    *answer.status_mut() = status;
-    answer
-        .headers_mut()
-        .insert(CONTENT_TYPE, HeaderValue::from_static(PROBLEM_CONTENT_TYPE));
-    answer
-        .headers_mut()
-        .insert(CACHE_CONTROL, HeaderValue::from_static("no-store"));
-    answer
-}
-
-/// The same answer, closing the connection after it: the rest of the
-/// request was not read, so the connection cannot carry another.
-fn closing(mut answer: Response<Body>) -> Response<Body> {
-    answer
-        .headers_mut()
-        .insert(CONNECTION, HeaderValue::from_static("close"));
-    answer
+fn local(ctx: &HttpContext, answer: Answer) -> Response<Body> {
+    ctx.metrics.answered_locally(answer.status.as_u16());
+    answer.into_response()
 }
 
 fn empty() -> Body {

@@ -8,12 +8,15 @@
 //! they say HTTP, SV1 or SV2 ([`detect`], by the rules in [`classify`]);
 //! SV2 and SV1 are relayed to the pool's listeners byte for byte, those
 //! bytes first ([`relay`]); HTTP is served by hyper on the same connection,
-//! and reports are forwarded to the Worker ([`http`], [`forward`]).
+//! one request within its address's share ([`share`]), and reports are
+//! forwarded to the Worker ([`http`], [`forward`]).
 //!
 //! - [`classify`]: which protocol, from a bounded prefix (pure).
 //! - [`detect`]: reads that prefix from a new connection.
 //! - [`relay`]: the byte relay (TCP_NODELAY, half-close, PROXY v2 header).
-//! - [`http`]: the HTTP routes and the answers the gateway gives itself.
+//! - [`http`]: the HTTP routes, one request per connection.
+//! - [`answer`]: the answers the gateway writes itself, built in one place.
+//! - [`share`]: each client address's share of open HTTP requests.
 //! - [`forward`]: the client that takes reports to the Worker.
 //! - [`rewind`]: puts the prefix back in front of the HTTP connection.
 //! - [`server`]: listener loop, connection limit, shutdown and drain.
@@ -21,6 +24,7 @@
 //! - [`config`], [`cli`]: the settings and the command line.
 //! - [`error`]: the one error type, for what stops the gateway starting.
 
+pub mod answer;
 pub mod classify;
 pub mod cli;
 pub mod config;
@@ -32,6 +36,7 @@ pub mod metrics;
 pub mod relay;
 pub mod rewind;
 pub mod server;
+pub mod share;
 
 pub use config::Config;
 pub use server::Gateway;

@@ -60,6 +60,14 @@ pub struct Metrics {
     decisions: Vec<(Class, Reason, Counter)>,
     forwarded: Family<Labels, Counter>,
     local_answers: Family<Labels, Counter>,
+    /// Reports being forwarded to the Worker now (places of
+    /// `--max-forwards` taken).
+    pub forwarding: Gauge,
+    /// Addresses with HTTP requests open now.
+    pub http_addresses: Gauge,
+    /// HTTP requests refused (429) because their address already held its
+    /// share (`--max-requests-per-address`).
+    pub share_refusals: Counter,
     http: ClassMetrics,
     sv1: ClassMetrics,
     sv2: ClassMetrics,
@@ -82,6 +90,9 @@ impl Metrics {
         let decisions = Family::<Labels, Counter>::default();
         let forwarded = Family::<Labels, Counter>::default();
         let local_answers = Family::<Labels, Counter>::default();
+        let forwarding = Gauge::default();
+        let http_addresses = Gauge::default();
+        let share_refusals = Counter::default();
 
         registry.register(
             "connections",
@@ -120,8 +131,23 @@ impl Metrics {
         );
         registry.register(
             "local_answers",
-            "HTTP requests answered by the gateway itself, by status (404 path, 405 method, 408 too slow, 413 too large, 503 too many)",
+            "HTTP requests answered by the gateway itself, by status (400 not HTTP, 404 path, 405 method, 408 too slow, 413 too large, 414 and 431 head too large, 429 address over its share, 503 every forwarding place taken)",
             local_answers.clone(),
+        );
+        registry.register(
+            "forwarding",
+            "Reports being forwarded to the Worker now: places of --max-forwards taken (a report takes one once its body has arrived)",
+            forwarding.clone(),
+        );
+        registry.register(
+            "http_addresses",
+            "Client addresses (IPv6: /64s) with HTTP requests open now",
+            http_addresses.clone(),
+        );
+        registry.register(
+            "share_refusals",
+            "HTTP requests refused with 429 because their address already had --max-requests-per-address open",
+            share_refusals.clone(),
         );
         let detecting = open.get_or_create_owned(&labels(&[("class", "detecting")]));
 
@@ -159,6 +185,9 @@ impl Metrics {
             decisions,
             forwarded,
             local_answers,
+            forwarding,
+            http_addresses,
+            share_refusals,
             http,
             sv1,
             sv2,
@@ -230,6 +259,8 @@ mod tests {
         m.forwarded("POST", 200);
         m.answered_locally(404);
         m.detecting.inc();
+        m.share_refusals.inc();
+        m.http_addresses.set(2);
         let text = m.render();
         for line in [
             "mining_gateway_connections_total{class=\"sv2\"} 1",
@@ -241,6 +272,9 @@ mod tests {
             "mining_gateway_forwarded_requests_total{method=\"POST\",status=\"200\"} 1",
             "mining_gateway_local_answers_total{status=\"404\"} 1",
             "mining_gateway_open_connections{class=\"detecting\"} 1",
+            "mining_gateway_share_refusals_total 1",
+            "mining_gateway_http_addresses 2",
+            "mining_gateway_forwarding 0",
         ] {
             assert!(text.contains(line), "{line} missing from\n{text}");
         }

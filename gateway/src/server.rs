@@ -18,12 +18,15 @@
 //! are dropped, and relays go on until they end or `drain_timeout` passes,
 //! whichever is first; then whatever remains is closed.
 
+use std::convert::Infallible;
 use std::io;
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
 use bytes::Bytes;
+use http_body_util::{BodyExt, Full};
+use hyper::header::{HeaderValue, CACHE_CONTROL, CONTENT_TYPE, X_CONTENT_TYPE_OPTIONS};
 use hyper::server::conn::http1;
 use hyper::service::service_fn;
 use hyper_util::rt::TokioIo;
@@ -32,6 +35,7 @@ use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::{oneshot, watch, OwnedSemaphorePermit, Semaphore};
 use tokio::time::Instant;
 
+use crate::answer::Answer;
 use crate::classify::{one_byte_rule, Class};
 use crate::config::Config;
 use crate::detect::read_opening;
@@ -40,6 +44,7 @@ use crate::forward::Forwarder;
 use crate::http::{self, HttpContext};
 use crate::metrics::{self, Metrics};
 use crate::relay::{self, Backend, Counters, RelayError};
+use crate::share::Shares;
 
 /// Pause after a failed `accept` (out of file descriptors, mostly), so a
 /// full table is not retried in a busy loop.
@@ -70,6 +75,7 @@ impl Gateway {
     /// Opens the mining port (and the metrics port) and sets up the way to
     /// the Worker. Nothing is accepted until [`Gateway::run`].
     pub async fn bind(config: Config) -> Result<Gateway, Error> {
+        config.check()?;
         let port_error =
             |e: io::Error| Error::listen(&format!("the mining port {}", config.listen), &e);
         let first = listen(config.listen, config.max_connections).map_err(port_error)?;
@@ -95,6 +101,10 @@ impl Gateway {
         let http = Arc::new(HttpContext {
             forwarder: Forwarder::new(&config)?,
             metrics: metrics.clone(),
+            shares: Arc::new(Shares::new(
+                config.max_requests_per_address,
+                metrics.clone(),
+            )),
             request_timeout: config.request_timeout,
         });
         Ok(Gateway {
@@ -385,19 +395,26 @@ async fn serve_metrics(listener: TcpListener, metrics: Arc<Metrics>, stop: watch
             let service = service_fn(move |req: hyper::Request<hyper::body::Incoming>| {
                 let metrics = metrics.clone();
                 async move {
-                    let (status, content_type, body) = if req.uri().path() == "/metrics" {
-                        (200, metrics::CONTENT_TYPE, metrics.render())
-                    } else {
-                        (
-                            404,
-                            "text/plain; charset=utf-8",
-                            "metrics are at /metrics\n".into(),
-                        )
-                    };
-                    hyper::Response::builder()
-                        .status(status)
-                        .header(hyper::header::CONTENT_TYPE, content_type)
-                        .body(http_body_util::Full::new(Bytes::from(body)))
+                    if req.uri().path() != "/metrics" {
+                        let answer = Answer::new(
+                            hyper::StatusCode::NOT_FOUND,
+                            "nothing is served at this path; metrics are at /metrics",
+                        );
+                        return Ok::<_, Infallible>(answer.into_response());
+                    }
+                    let mut answer = hyper::Response::new(
+                        Full::new(Bytes::from(metrics.render()))
+                            .map_err(Into::into)
+                            .boxed(),
+                    );
+                    let headers = answer.headers_mut();
+                    headers.insert(
+                        CONTENT_TYPE,
+                        HeaderValue::from_static(metrics::CONTENT_TYPE),
+                    );
+                    headers.insert(X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
+                    headers.insert(CACHE_CONTROL, HeaderValue::from_static("no-store"));
+                    Ok(answer)
                 }
             });
             let _ = http1::Builder::new()

@@ -6,7 +6,7 @@
 
 mod common;
 
-use std::io::{Read, Write};
+use std::io::Write;
 use std::time::Duration;
 
 use common::{
@@ -157,20 +157,19 @@ fn get_is_forwarded_with_its_query_for_the_debugging_view() {
 }
 
 #[test]
-fn keep_alive_serves_several_requests_on_one_connection() {
+fn each_connection_carries_one_request() {
     let s = setup(|_| {});
     let mut jdc = connect(s.gateway.addr);
-    for _ in 0..3 {
-        jdc.write_all(&post(REPORTS_PATH, &[], REPORT.as_bytes()))
-            .unwrap();
-        assert_eq!(read_answer(&mut jdc).expect("an answer").status, 200);
-    }
-    assert_eq!(s.upstream.received().len(), 3);
-    assert_eq!(
-        s.gateway
-            .metric("mining_gateway_connections_total{class=\"http\"}"),
-        1.0
-    );
+    // Two requests at once: the first is answered, then the connection is
+    // closed without reading the second.
+    let mut both = post(REPORTS_PATH, &[], REPORT.as_bytes());
+    both.extend_from_slice(&post(REPORTS_PATH, &[], REPORT.as_bytes()));
+    jdc.write_all(&both).unwrap();
+    let answer = read_answer(&mut jdc).expect("an answer");
+    assert_eq!(answer.status, 200);
+    assert_eq!(answer.header("connection").as_deref(), Some("close"));
+    assert!(common::closes(&mut jdc));
+    assert_eq!(s.upstream.received().len(), 1);
 }
 
 #[test]
@@ -296,7 +295,10 @@ fn a_huge_header_and_pipelined_garbage_get_4xx_or_a_close() {
 
 #[test]
 fn too_many_reports_in_flight_get_503_with_retry_after() {
-    let s = setup(|cfg| cfg.max_forwards = 1);
+    let s = setup(|cfg| {
+        cfg.max_forwards = 1;
+        cfg.max_requests_per_address = 1;
+    });
     s.upstream.hold();
     let addr = s.gateway.addr;
     let first =
@@ -304,7 +306,11 @@ fn too_many_reports_in_flight_get_503_with_retry_after() {
     eventually("the first report to reach the Worker", || {
         s.upstream.received().len() == 1
     });
-    let busy = exchange(addr, &post(REPORTS_PATH, &[], REPORT.as_bytes())).unwrap();
+    // From another address: the first one holds its whole share.
+    let mut jdc = connect_from_127_0_0_2(addr);
+    jdc.write_all(&post(REPORTS_PATH, &[], REPORT.as_bytes()))
+        .unwrap();
+    let busy = read_answer(&mut jdc).unwrap();
     assert_problem(&busy, 503);
     assert_eq!(busy.header("retry-after").as_deref(), Some("5"));
     s.upstream.release();
@@ -341,11 +347,5 @@ fn a_request_arriving_a_byte_at_a_time_is_still_http() {
     }
     jdc.write_all(&request[6..]).unwrap();
     assert_eq!(read_answer(&mut jdc).expect("an answer").status, 200);
-    let mut rest = [0u8; 1];
-    jdc.set_read_timeout(Some(Duration::from_millis(50)))
-        .unwrap();
-    assert!(
-        jdc.read(&mut rest).is_err(),
-        "keep-alive: the connection stays open"
-    );
+    assert!(common::closes(&mut jdc), "one request per connection");
 }
