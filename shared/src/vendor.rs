@@ -15,9 +15,27 @@
 //!   `jd-client/sv2`, any case or separator) does not vote either: its
 //!   `userAgent` would be the JDC's own `jd-client/sv2`, and renaming a row
 //!   to the name it has is a write that changes nothing.
+//! - **The SRI translator does not vote** ([`is_translator`]): a miner with
+//!   vendor `SRI` and hardware version `Translator Proxy` (compared after
+//!   [`sanitize_vendor`], in any ASCII case) is a channel the translator
+//!   opened for an SV1 device whose make the report does not give. `SRI`
+//!   names the software in between, not the device, so a JDC whose only
+//!   voters are translators keeps `jd-client/sv2`, never `SRI/sv2`. Only
+//!   that pair is the translator's (it is what `translator_sv2` sends in
+//!   its `SetupConnection`): a miner calling itself `SRI` with any other
+//!   hardware version (none, or a board's) is taken as the device it says
+//!   it is, and votes.
 //! - Spelling is kept as sent (`BitAxe` and `bitaxe` are different votes):
 //!   pools group by `userAgent` verbatim, and guessing that two spellings are
 //!   one product would be wrong as often as right.
+//!
+//! The vote costs n log n in the miners whatever they send: distinct
+//! vendors are found in a [`BTreeMap`], not by scanning the ones seen so far
+//! (2,000 distinct vendors would cost two million comparisons), nor in a
+//! hash map, whose keys are fixed in the Worker's wasm build, so a report
+//! could be crafted whose vendors all collide.
+
+use std::collections::BTreeMap;
 
 use crate::limits::MAX_VENDOR_LEN;
 use crate::report::Miner;
@@ -27,6 +45,13 @@ pub const JDC_USER_AGENT: &str = "jd-client/sv2";
 
 /// Suffix of every renamed `userAgent`.
 pub const USER_AGENT_SUFFIX: &str = "/sv2";
+
+/// The vendor the SRI translator (`translator_sv2`) gives in its
+/// `SetupConnection` to the JDC, for every SV1 device behind it.
+pub const TRANSLATOR_VENDOR: &str = "SRI";
+
+/// The hardware version the SRI translator gives with [`TRANSLATOR_VENDOR`].
+pub const TRANSLATOR_HARDWARE: &str = "Translator Proxy";
 
 /// Reduces a device's vendor string to what may reach a database: ASCII
 /// letters, digits, space and `+ - . _ ( )`, other characters dropped, runs
@@ -74,30 +99,101 @@ pub fn names_the_jdc(vendor: &str) -> bool {
     letters == "jdclient" || letters == "jdclientsv2"
 }
 
+/// Whether `miner` is a channel of the SRI translator rather than a
+/// device: vendor [`TRANSLATOR_VENDOR`] and hardware version
+/// [`TRANSLATOR_HARDWARE`], each as [`sanitize_vendor`] leaves it, in any
+/// ASCII case.
+pub fn is_translator(miner: &Miner) -> bool {
+    sanitize_vendor(&miner.vendor)
+        .is_some_and(|vendor| translator_channel(&vendor, &miner.hardware_version))
+}
+
+/// [`is_translator`] for a vendor already sanitized: the hardware version
+/// is only read (and sanitized) when the vendor is the translator's.
+pub(crate) fn translator_channel(vendor: &str, hardware_version: &str) -> bool {
+    vendor.eq_ignore_ascii_case(TRANSLATOR_VENDOR)
+        && sanitize_vendor(hardware_version)
+            .is_some_and(|hardware| hardware.eq_ignore_ascii_case(TRANSLATOR_HARDWARE))
+}
+
+/// The vendor `miner` votes for: its sanitized vendor, unless it has none,
+/// names the JDC, or is the translator.
+fn vote(miner: &Miner) -> Option<String> {
+    let vendor = sanitize_vendor(&miner.vendor)?;
+    let votes = !names_the_jdc(&vendor) && !translator_channel(&vendor, &miner.hardware_version);
+    votes.then_some(vendor)
+}
+
 /// The most common sanitized vendor among `miners`; ties go to the one that
-/// appears first. `None` when no miner has a usable vendor (empty, or
-/// naming the JDC itself).
+/// appears first. `None` when no miner votes (an empty vendor, one naming
+/// the JDC itself, or the translator's).
 pub fn majority_vendor(miners: &[Miner]) -> Option<String> {
-    // (vendor, votes) in order of first appearance: few distinct vendors per
-    // JDC, so a linear scan beats a map and keeps the order for tie-breaks.
-    let mut tally: Vec<(String, usize)> = Vec::new();
-    let votes = miners
-        .iter()
-        .filter_map(|m| sanitize_vendor(&m.vendor))
-        .filter(|vendor| !names_the_jdc(vendor));
-    for vendor in votes {
-        match tally.iter_mut().find(|(v, _)| *v == vendor) {
-            Some((_, votes)) => *votes += 1,
-            None => tally.push((vendor, 1)),
+    majority(miners.iter().filter_map(vote))
+}
+
+/// The most common of `votes`, ties going to the first to appear; `None`
+/// without votes. Generic so that tests can count its comparisons.
+fn majority<K: Ord>(votes: impl IntoIterator<Item = K>) -> Option<K> {
+    let mut seen = FirstSeen::default();
+    // Votes by place of first appearance.
+    let mut counts: Vec<usize> = Vec::new();
+    for vote in votes {
+        let place = seen.place(vote);
+        if place == counts.len() {
+            counts.push(0);
+        }
+        counts[place] += 1;
+    }
+    // The first place with the most votes (`Iterator::max_by_key` would
+    // take the last).
+    let mut best: Option<(usize, usize)> = None;
+    for (place, &votes) in counts.iter().enumerate() {
+        if best.is_none_or(|(_, top)| votes > top) {
+            best = Some((place, votes));
         }
     }
-    let mut best: Option<(String, usize)> = None;
-    for (vendor, votes) in tally {
-        if best.as_ref().is_none_or(|(_, top)| votes > *top) {
-            best = Some((vendor, votes));
+    best.and_then(|(place, _)| seen.take(place))
+}
+
+/// Distinct keys numbered in order of first appearance (0, 1, ...), each
+/// found in log time: the order keeps the first-appearance tie-breaks,
+/// the map keeps a report of many distinct vendors at n log n.
+pub(crate) struct FirstSeen<K> {
+    places: BTreeMap<K, usize>,
+}
+
+impl<K> Default for FirstSeen<K> {
+    fn default() -> Self {
+        FirstSeen {
+            places: BTreeMap::new(),
         }
     }
-    best.map(|(vendor, _)| vendor)
+}
+
+impl<K: Ord> FirstSeen<K> {
+    /// The place of `key`, numbering it next when it is new.
+    pub(crate) fn place(&mut self, key: K) -> usize {
+        let next = self.places.len();
+        *self.places.entry(key).or_insert(next)
+    }
+
+    /// The key at `place`.
+    fn take(self, place: usize) -> Option<K> {
+        self.places
+            .into_iter()
+            .find_map(|(key, at)| (at == place).then_some(key))
+    }
+
+    /// The keys, by place.
+    pub(crate) fn into_keys(self) -> Vec<K> {
+        let mut keys: Vec<Option<K>> = std::iter::repeat_with(|| None)
+            .take(self.places.len())
+            .collect();
+        for (key, place) in self.places {
+            keys[place] = Some(key);
+        }
+        keys.into_iter().flatten().collect()
+    }
 }
 
 /// The `userAgent` a report renames `jd-client/sv2` rows to, or `None` when
@@ -106,8 +202,71 @@ pub fn user_agent_for(miners: &[Miner]) -> Option<String> {
     majority_vendor(miners).map(|vendor| format!("{vendor}{USER_AGENT_SUFFIX}"))
 }
 
+/// A key that counts its comparisons, for tests that bound how the work
+/// grows without timing it.
+#[cfg(test)]
+pub(crate) mod counting {
+    use std::cell::Cell;
+    use std::cmp::Ordering;
+
+    thread_local! {
+        static COMPARISONS: Cell<usize> = const { Cell::new(0) };
+    }
+
+    /// A string whose every comparison is counted.
+    #[derive(Debug, Clone)]
+    pub(crate) struct Counted(pub String);
+
+    impl Ord for Counted {
+        fn cmp(&self, other: &Self) -> Ordering {
+            COMPARISONS.with(|n| n.set(n.get() + 1));
+            self.0.cmp(&other.0)
+        }
+    }
+
+    impl PartialOrd for Counted {
+        fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
+            Some(self.cmp(other))
+        }
+    }
+
+    impl PartialEq for Counted {
+        fn eq(&self, other: &Self) -> bool {
+            self.cmp(other) == Ordering::Equal
+        }
+    }
+
+    impl Eq for Counted {}
+
+    /// What `f` returns, and how many comparisons of [`Counted`] it made.
+    pub(crate) fn comparisons<T>(f: impl FnOnce() -> T) -> (T, usize) {
+        COMPARISONS.with(|n| n.set(0));
+        let out = f();
+        (out, COMPARISONS.with(Cell::get))
+    }
+
+    /// `n` keys: all the same, or all different.
+    pub(crate) fn keys(n: usize, distinct: bool) -> impl Iterator<Item = Counted> {
+        (0..n).map(move |i| {
+            Counted(if distinct {
+                format!("v{i:04}")
+            } else {
+                "bitaxe".into()
+            })
+        })
+    }
+
+    /// The bound the tests hold a tally of `n` keys to: three comparisons
+    /// per key and level of a balanced binary tree (a B-tree searches each
+    /// node from its first key, so it makes more than a binary search).
+    pub(crate) fn n_log_n(n: usize) -> usize {
+        3 * n * (usize::BITS - n.leading_zeros()) as usize
+    }
+}
+
 #[cfg(test)]
 mod tests {
+    use super::counting::{comparisons, keys, n_log_n, Counted};
     use super::*;
     use crate::testing;
 
@@ -265,5 +424,97 @@ mod tests {
                 "vendors {vendors:?}"
             );
         }
+    }
+
+    fn sri(hardware_version: &str) -> Miner {
+        Miner {
+            hardware_version: hardware_version.into(),
+            ..miner("SRI")
+        }
+    }
+
+    #[test]
+    fn the_translator_does_not_vote() {
+        // As `translator_sv2` sends it, and in other cases and spacing.
+        for (vendor, hardware) in [
+            ("SRI", "Translator Proxy"),
+            ("sri", "translator proxy"),
+            (" SRI ", "TRANSLATOR  PROXY"),
+            ("S\u{200b}RI", "Translator\tProxy."),
+        ] {
+            let translator = Miner {
+                vendor: vendor.into(),
+                hardware_version: hardware.into(),
+                ..miner("")
+            };
+            assert!(is_translator(&translator), "{vendor:?} {hardware:?}");
+            // Alone, or as every channel: no rename, never `SRI/sv2`.
+            assert_eq!(user_agent_for(std::slice::from_ref(&translator)), None);
+            assert_eq!(user_agent_for(&vec![translator.clone(); 5]), None);
+            // With one device that names its make, the device's make.
+            let mut miners = vec![translator.clone(); 3];
+            miners.push(miner("bitaxe"));
+            assert_eq!(user_agent_for(&miners).as_deref(), Some("bitaxe/sv2"));
+            // With the JDC's own name too: still nothing to rename to.
+            assert_eq!(user_agent_for(&[translator, miner("jd-client")]), None);
+        }
+    }
+
+    #[test]
+    fn sri_with_another_hardware_version_is_a_device_and_votes() {
+        for hardware in [
+            "",
+            "BM1370",
+            "Translator",
+            "Translator Proxy v2",
+            "Translator-Proxy",
+        ] {
+            assert!(!is_translator(&sri(hardware)), "{hardware:?}");
+            assert_eq!(
+                user_agent_for(&[sri(hardware), sri("Translator Proxy")]).as_deref(),
+                Some("SRI/sv2"),
+                "{hardware:?}"
+            );
+        }
+        // Another vendor with the translator's hardware version votes too.
+        let proxy = Miner {
+            hardware_version: TRANSLATOR_HARDWARE.into(),
+            ..miner("bitaxe")
+        };
+        assert!(!is_translator(&proxy));
+        assert_eq!(user_agent_for(&[proxy]).as_deref(), Some("bitaxe/sv2"));
+    }
+
+    #[test]
+    fn many_distinct_vendors_cost_n_log_n_comparisons() {
+        let n = crate::limits::MAX_MINERS;
+        let (winner, one) = comparisons(|| majority(keys(n, false)));
+        assert_eq!(winner.map(|k| k.0).as_deref(), Some("bitaxe"));
+        let (winner, distinct) = comparisons(|| majority(keys(n, true)));
+        // All tie at one vote: the first wins.
+        assert_eq!(winner.map(|k| k.0).as_deref(), Some("v0000"));
+        // A scan of the vendors seen so far made n²/2 = 2,000,000.
+        assert!(one <= 2 * n, "one vendor: {one} comparisons");
+        assert!(distinct <= n_log_n(n), "distinct: {distinct} comparisons");
+        assert!(distinct <= 32 * one, "distinct {distinct}, one {one}");
+        // Four times the miners, about five times the work (a square
+        // would be sixteen).
+        let (_, quarter) = comparisons(|| majority(keys(n / 4, true)));
+        assert!(distinct <= 6 * quarter, "{quarter} then {distinct}");
+    }
+
+    #[test]
+    fn ties_go_to_the_first_whatever_the_order_of_the_keys() {
+        // The map orders keys by value; the tie-break is by appearance.
+        let votes = ["z", "a", "m", "a", "z", "m", "b"];
+        let key = |v: &&str| Counted((*v).into());
+        assert_eq!(majority(votes.iter().map(key)).unwrap().0, "z");
+        assert_eq!(majority(votes.iter().rev().map(key)).unwrap().0, "m");
+        assert_eq!(majority(votes[1..].iter().map(key)).unwrap().0, "a");
+        let mut seen = FirstSeen::default();
+        for v in votes {
+            seen.place(v);
+        }
+        assert_eq!(seen.into_keys(), ["z", "a", "m", "b"]);
     }
 }
