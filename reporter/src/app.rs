@@ -5,13 +5,14 @@
 use std::process::ExitCode;
 
 use crate::error::{io_reason, Error};
-use crate::feed::{Feed, SharedFeed};
+use crate::feed::{Feed, SharedFeed, Source};
 use crate::http;
 use crate::input::{self, Follow};
 use crate::log;
 use crate::monitor::Monitor;
 use crate::send::{Deliver, Http, Print, Sender};
 use crate::settings::{monitoring_url_for, Input, Settings};
+use crate::translator::api::Api;
 
 pub async fn run(settings: Settings) -> Result<ExitCode, Error> {
     let feed = Feed::shared(settings.verbose);
@@ -29,6 +30,10 @@ pub async fn run(settings: Settings) -> Result<ExitCode, Error> {
         .monitoring_url
         .as_ref()
         .map(|url| Monitor::new(url, client.clone(), settings.monitoring_grace));
+    let translator = settings
+        .translator_api
+        .as_ref()
+        .map(|url| Api::new(url, client.clone()));
     match target.url.filter(|_| !settings.dry_run) {
         Some(url) => {
             let http = Http {
@@ -39,7 +44,7 @@ pub async fn run(settings: Settings) -> Result<ExitCode, Error> {
             drive(
                 &settings,
                 feed,
-                sender(&settings, target.identity, monitor, http),
+                sender(&settings, target.identity, monitor, translator, http),
             )
             .await
         }
@@ -47,7 +52,7 @@ pub async fn run(settings: Settings) -> Result<ExitCode, Error> {
             drive(
                 &settings,
                 feed,
-                sender(&settings, target.identity, monitor, Print),
+                sender(&settings, target.identity, monitor, translator, Print),
             )
             .await
         }
@@ -58,6 +63,7 @@ fn sender<D: Deliver>(
     settings: &Settings,
     identity: String,
     monitor: Option<Monitor>,
+    translator: Option<Api>,
     deliver: D,
 ) -> Sender<D> {
     Sender {
@@ -65,6 +71,7 @@ fn sender<D: Deliver>(
         interval: settings.interval,
         first_report_after: settings.first_report_after,
         monitor,
+        translator,
         deliver,
     }
 }
@@ -76,13 +83,19 @@ async fn drive<D: Deliver>(
     mut sender: Sender<D>,
 ) -> Result<ExitCode, Error> {
     if settings.once {
+        read_translator_log(settings, &feed).await?;
         read_to_end(&settings.input, &feed).await?;
         sender.once(&feed).await?;
         return Ok(ExitCode::SUCCESS);
     }
 
     announce(settings, &sender);
-    let reporting = sender.run(feed.clone());
+    let reporting = async {
+        tokio::join!(
+            sender.run(feed.clone()),
+            follow_translator_log(settings, &feed)
+        )
+    };
     match &settings.input {
         Input::Command(command) => {
             tokio::select! {
@@ -112,6 +125,42 @@ async fn drive<D: Deliver>(
             }
         }
     }
+}
+
+/// `--once`: the translator's log as far as it is written.
+async fn read_translator_log(settings: &Settings, feed: &SharedFeed) -> Result<(), Error> {
+    let Some(path) = &settings.translator_log else {
+        return Ok(());
+    };
+    input::follow_file_of(Source::Translator, path, true, Follow::ToEnd, feed)
+        .await
+        .map_err(|e| {
+            Error::input(format!(
+                "cannot read the translator log {}: {}",
+                path.display(),
+                io_reason(&e)
+            ))
+            .hint("--translator-log takes the file translator_sv2 writes with RUST_LOG=debug")
+        })
+}
+
+/// Follows the translator's log, if one was given, for as long as the run
+/// lasts. A log that cannot be read is reported, and the JDC's log still
+/// decides who is connected.
+async fn follow_translator_log(settings: &Settings, feed: &SharedFeed) {
+    let Some(path) = &settings.translator_log else {
+        return std::future::pending().await;
+    };
+    if let Err(e) =
+        input::follow_file_of(Source::Translator, path, true, Follow::Forever, feed).await
+    {
+        log::error(format_args!(
+            "reading the translator log {} failed: {}; devices behind the translator are reported with their make unknown from now on",
+            path.display(),
+            io_reason(&e)
+        ));
+    }
+    std::future::pending().await
 }
 
 /// `--once`: everything there is to read now.

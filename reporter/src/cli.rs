@@ -82,6 +82,26 @@ pub struct Cli {
     #[arg(long, value_name = "URL", value_parser = parse_http_url)]
     pub monitoring_url: Option<Url>,
 
+    /// The log of the SRI translator (translator_sv2) in front of the JDC,
+    /// written with RUST_LOG=debug: each SV1 device behind it is reported
+    /// with its own make (from its user agent) and worker name instead of as
+    /// a bare translator channel. Read from its start (the devices connected
+    /// before now are in its history), then followed like --log.
+    #[arg(long, value_name = "FILE")]
+    pub translator_log: Option<PathBuf>,
+
+    /// The translator's monitoring API (its monitoring_address, e.g.
+    /// http://127.0.0.1:9092), read before each report: worker names,
+    /// measured hash rates, departures, and each device's make when the
+    /// translator's miner telemetry matched it.
+    #[arg(long, value_name = "URL", value_parser = parse_http_url)]
+    pub translator_api: Option<Url>,
+
+    /// The translator's TOML config: its monitoring_address gives
+    /// --translator-api when that is not set.
+    #[arg(long, value_name = "FILE")]
+    pub translator_config: Option<PathBuf>,
+
     /// Read the input once to its end (a --log file from its start), send one
     /// report and exit.
     #[arg(long, conflicts_with = "command")]
@@ -105,6 +125,7 @@ const AFTER_HELP: &str = "\
 Examples:
   jdc-reporter -- jd_client_sv2 -c jdc.toml
   jdc-reporter -c jdc.toml --log /var/log/jdc.log
+  jdc-reporter -c jdc.toml --log jdc.log --translator-log tproxy.log --translator-config tproxy.toml
   jd_client_sv2 -c jdc.toml | jdc-reporter -c jdc.toml
   jdc-reporter -c jdc.toml --log jdc.log --once --dry-run
 

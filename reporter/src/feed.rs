@@ -14,12 +14,24 @@ use dmr_shared::Miner;
 use crate::log;
 use crate::parse::{Parser, Reset};
 use crate::tracker::{Change, Tracker};
+use crate::translator::{self, Devices};
 
-/// The parser and the tracker, fed line by line.
+/// Whose output a line is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Source {
+    /// The JD-Client's.
+    Jdc,
+    /// The SRI translator's in front of it (`--translator-log`).
+    Translator,
+}
+
+/// The parsers and the tables, fed line by line.
 #[derive(Debug, Default)]
 pub struct Feed {
     parser: Parser,
     tracker: Tracker,
+    translator: translator::log::Parser,
+    devices: Devices,
     /// Log every change of the table (`--verbose`).
     verbose: bool,
     lines: u64,
@@ -51,6 +63,52 @@ impl Feed {
             ..
         } = self;
         parser.push(line, &mut |parsed| apply(tracker, *verbose, parsed));
+    }
+
+    /// Reads one whole line of `source`; see [`Feed::line`].
+    pub fn line_of(&mut self, source: Source, line: &str) {
+        match source {
+            Source::Jdc => self.line(line),
+            Source::Translator => {
+                self.lines += 1;
+                let Feed {
+                    translator,
+                    devices,
+                    ..
+                } = self;
+                translator.push(line, &mut |parsed| devices.apply(parsed));
+            }
+        }
+    }
+
+    /// `source` has caught up: apply what can be decided.
+    pub fn flush_of(&mut self, source: Source) {
+        match source {
+            Source::Jdc => self.flush(),
+            Source::Translator => {
+                let Feed {
+                    translator,
+                    devices,
+                    ..
+                } = self;
+                translator.flush(&mut |parsed| devices.apply(parsed));
+            }
+        }
+    }
+
+    /// `source` has ended: apply everything.
+    pub fn finish_of(&mut self, source: Source) {
+        match source {
+            Source::Jdc => self.finish(),
+            Source::Translator => {
+                let Feed {
+                    translator,
+                    devices,
+                    ..
+                } = self;
+                translator.finish(&mut |parsed| devices.apply(parsed));
+            }
+        }
     }
 
     /// The input has caught up with the JDC: apply what can be decided.
@@ -91,8 +149,19 @@ impl Feed {
         &mut self.tracker
     }
 
+    /// The translator's SV1 devices.
+    pub fn devices(&self) -> &Devices {
+        &self.devices
+    }
+
+    pub fn devices_mut(&mut self) -> &mut Devices {
+        &mut self.devices
+    }
+
+    /// The miners to report: the JDC's, with a translator's channels named
+    /// by the devices behind them.
     pub fn miners(&self) -> Vec<Miner> {
-        self.tracker.miners()
+        self.tracker.miners_with(&self.devices)
     }
 
     /// Lines read so far.

@@ -19,7 +19,7 @@ use nix::sys::signal::Signal;
 use nix::unistd::Pid;
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncSeekExt, AsyncWrite, AsyncWriteExt};
 
-use crate::feed::{lock, SharedFeed};
+use crate::feed::{lock, SharedFeed, Source};
 use crate::log;
 
 /// How often a followed file is checked for new data, rotation and
@@ -92,10 +92,11 @@ fn emit(line: &[u8], on_line: &mut impl FnMut(&str)) {
     on_line(&String::from_utf8_lossy(line));
 }
 
-/// Feeds one chunk into the shared table, under one lock for all its lines.
-fn feed_chunk(feed: &SharedFeed, lines: &mut LineBuffer, chunk: &[u8]) {
+/// Feeds one chunk of `source` into the shared table, under one lock for
+/// all its lines.
+fn feed_chunk(feed: &SharedFeed, source: Source, lines: &mut LineBuffer, chunk: &[u8]) {
     let mut feed = lock(feed);
-    lines.push(chunk, &mut |line| feed.line(line));
+    lines.push(chunk, &mut |line| feed.line_of(source, line));
 }
 
 /// How a followed file is read.
@@ -120,11 +121,23 @@ pub async fn follow_file(
     mode: Follow,
     feed: &SharedFeed,
 ) -> io::Result<()> {
+    follow_file_of(Source::Jdc, path, from_start, mode, feed).await
+}
+
+/// [`follow_file`] for the output of `source`.
+pub async fn follow_file_of(
+    source: Source,
+    path: &Path,
+    from_start: bool,
+    mode: Follow,
+    feed: &SharedFeed,
+) -> io::Result<()> {
     let Some(file) = open(path, mode).await? else {
         return Ok(());
     };
     let identity = file_identity(&file.metadata().await?);
     let mut followed = Followed {
+        source,
         file,
         identity,
         position: 0,
@@ -138,7 +151,7 @@ pub async fn follow_file(
     loop {
         followed.read_available(feed).await?;
         if mode == Follow::ToEnd {
-            lock(feed).finish();
+            lock(feed).finish_of(source);
             return Ok(());
         }
         tokio::time::sleep(POLL_INTERVAL).await;
@@ -178,6 +191,7 @@ pub async fn follow_file(
 
 /// The followed file and how far it has been read.
 struct Followed {
+    source: Source,
     file: tokio::fs::File,
     identity: (u64, u64),
     position: u64,
@@ -194,8 +208,8 @@ impl Followed {
         loop {
             let n = self.file.read(&mut self.buf).await?;
             if n == 0 {
-                // Caught up with the JDC.
-                lock(feed).flush();
+                // Caught up with the writer.
+                lock(feed).flush_of(self.source);
                 return Ok(());
             }
             self.position += n as u64;
@@ -204,7 +218,7 @@ impl Followed {
             self.tail.drain(..self.tail.len() - keep);
             self.tail
                 .extend_from_slice(&read[read.len().saturating_sub(TAIL)..]);
-            feed_chunk(feed, &mut self.lines, read);
+            feed_chunk(feed, self.source, &mut self.lines, read);
         }
     }
 
@@ -296,7 +310,7 @@ pub async fn read_stream(
                 echo = None;
             }
         }
-        feed_chunk(feed, &mut lines, &buf[..n]);
+        feed_chunk(feed, Source::Jdc, &mut lines, &buf[..n]);
         if n < buf.len() {
             // A read that did not fill the buffer emptied the pipe: caught
             // up with the JDC.

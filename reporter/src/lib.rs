@@ -37,3 +37,4 @@ pub mod parse;
 pub mod send;
 pub mod settings;
 pub mod tracker;
+pub mod translator;

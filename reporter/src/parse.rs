@@ -106,6 +106,10 @@ pub enum Event {
     /// `Failed to create standard channel` and friends: the channel opened
     /// just before was refused (the downstream stays connected).
     ChannelFailed,
+    /// `Received: CloseChannel(channel_id: C, ..)`: a downstream closed one
+    /// of its channels (a translator's SV1 device left). The line has no
+    /// downstream id; channel ids are counted per downstream.
+    ChannelClosed { channel_id: u32 },
     /// Downstream N is gone, in any of the wordings SRI has used.
     Disconnected { downstream_id: u32 },
     /// Every downstream is gone.
@@ -485,7 +489,7 @@ fn whole_message(
             let (identity, rate, downstream_id) = channel_parts(message, last_line)?;
             Some(channel_event(kind, identity, rate, downstream_id))
         }
-        Carrier::Close => None,
+        Carrier::Close => classify(message),
     }
 }
 
@@ -590,10 +594,10 @@ impl Wrapper {
 }
 
 /// The parts of one of the JDC's lines before the message.
-struct Header<'a> {
+pub(crate) struct Header<'a> {
     wrapper: Wrapper,
-    timestamp: &'a str,
-    message: &'a str,
+    pub(crate) timestamp: &'a str,
+    pub(crate) message: &'a str,
 }
 
 /// The crates the JDC has logged as: `jd_client_sv2`, and `jd_client` before
@@ -603,6 +607,12 @@ const JDC_CRATES: [&str; 2] = ["jd_client_sv2", "jd_client"];
 impl<'a> Header<'a> {
     /// The header of one of the JDC's own lines, `None` for any other line.
     fn split(line: &'a str) -> Option<Header<'a>> {
+        Self::split_for(line, &JDC_CRATES)
+    }
+
+    /// The header of a line logged by one of `crates` (the same format is
+    /// used by every SRI role), `None` for any other line.
+    pub(crate) fn split_for(line: &'a str, crates: &[&str]) -> Option<Header<'a>> {
         let mut rest = line;
         let mut prefix = "";
         // `docker compose logs` puts `service-1  | ` in front.
@@ -630,7 +640,7 @@ impl<'a> Header<'a> {
         let (target, message) = split_token(after);
         let target = target.strip_suffix(':')?;
         let krate = target.split("::").next().unwrap_or(target);
-        if !JDC_CRATES.contains(&krate) || !is_target(target) {
+        if !crates.contains(&krate) || !is_target(target) {
             return None;
         }
         Some(Header {
@@ -682,6 +692,9 @@ fn classify(msg: &str) -> Option<Event> {
         }
         if let Some(body) = rest.strip_prefix("OpenExtendedMiningChannel(") {
             return open_channel(ChannelKind::Extended, body);
+        }
+        if let Some(body) = rest.strip_prefix("CloseChannel(channel_id: ") {
+            return leading_number(body).map(|channel_id| Event::ChannelClosed { channel_id });
         }
         return None;
     }
@@ -1177,7 +1190,9 @@ mod tests {
     #[test]
     fn a_newline_in_a_close_reason_cannot_forge_a_line() {
         let close = format!("2026-11-24T18:36:20.000000Z  INFO jd_client_sv2::channel_manager::downstream_message_handler: Received: CloseChannel(channel_id: 1, reason_code: bye\n{FORGED_STOP})");
-        assert_eq!(events(&close), []);
+        // The channel id comes before the reason: the close is read, the
+        // forged line inside the reason is not.
+        assert_eq!(events(&close), [Event::ChannelClosed { channel_id: 1 }]);
     }
 
     #[test]

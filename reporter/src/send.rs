@@ -278,12 +278,17 @@ pub struct Sender<D> {
     pub interval: Duration,
     pub first_report_after: Duration,
     pub monitor: Option<Monitor>,
+    /// The SRI translator's monitoring API, read before each report.
+    pub translator: Option<crate::translator::api::Api>,
     pub deliver: D,
 }
 
 impl<D: Deliver> Sender<D> {
     /// One report of the table as it is now, retrying a failure twice.
     pub async fn once(&mut self, feed: &SharedFeed) -> Result<(), Error> {
+        if let Some(translator) = self.translator.as_mut() {
+            translator.refresh(feed).await;
+        }
         let miners = lock(feed).miners();
         let count = miners.len();
         let report = build_report(&self.identity, miners)?;
@@ -342,6 +347,9 @@ impl<D: Deliver> Sender<D> {
                 }
                 if let Some(monitor) = self.monitor.as_mut() {
                     monitor.refresh(&feed).await;
+                }
+                if let Some(translator) = self.translator.as_mut() {
+                    translator.refresh(&feed).await;
                 }
             }
 
@@ -472,6 +480,7 @@ mod tests {
             interval: Duration::from_secs(60),
             first_report_after: Duration::from_secs(10),
             monitor: None,
+            translator: None,
             deliver: Script {
                 outcomes: outcomes.into(),
                 calls: calls.clone(),

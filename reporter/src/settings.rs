@@ -52,6 +52,10 @@ pub struct Settings {
     /// The config's `monitoring_address`, when --monitoring-url was not
     /// given: worth a hint.
     pub monitoring_hint: Option<String>,
+    /// The SRI translator's log, read from its start and followed.
+    pub translator_log: Option<PathBuf>,
+    /// The SRI translator's monitoring API.
+    pub translator_api: Option<Url>,
     pub once: bool,
     pub dry_run: bool,
     pub verbose: bool,
@@ -108,6 +112,8 @@ impl Settings {
                 config.as_ref().and_then(|c| c.monitoring_refresh_secs),
             ),
             monitoring_hint,
+            translator_log: cli.translator_log.clone(),
+            translator_api: translator_api(&cli)?,
             once: cli.once,
             dry_run: cli.dry_run,
             verbose: cli.verbose,
@@ -185,6 +191,17 @@ impl Settings {
 
     /// One line saying what the input is, for the start-up log.
     pub fn describe_input(&self) -> String {
+        let mut text = self.describe_jdc_input();
+        if let Some(path) = &self.translator_log {
+            text.push_str(&format!("; the translator's log {}", path.display()));
+        }
+        if let Some(url) = &self.translator_api {
+            text.push_str(&format!("; the translator's API {url}"));
+        }
+        text
+    }
+
+    fn describe_jdc_input(&self) -> String {
         match &self.input {
             Input::File { path, from_start } => format!(
                 "following {} from its {}",
@@ -267,6 +284,53 @@ pub fn monitoring_url_for(address: &str) -> String {
         .map(|port| format!("127.0.0.1:{port}"))
         .unwrap_or_else(|| address.to_owned());
     format!("http://{address}")
+}
+
+/// `--translator-api`, or the `monitoring_address` of `--translator-config`.
+fn translator_api(cli: &Cli) -> Result<Option<Url>, Error> {
+    if cli.translator_api.is_some() {
+        return Ok(cli.translator_api.clone());
+    }
+    let Some(path) = &cli.translator_config else {
+        return Ok(None);
+    };
+    let hint = "point --translator-config at the TOML file translator_sv2 runs with, or give --translator-api";
+    let text = std::fs::read_to_string(path).map_err(|e| {
+        Error::config(format!(
+            "cannot read the translator config {}: {}",
+            path.display(),
+            io_reason(&e)
+        ))
+        .hint(hint)
+    })?;
+    let table: toml::Table = toml::from_str(&text).map_err(|e| {
+        Error::config(format!(
+            "the translator config {} is not TOML: {}",
+            path.display(),
+            e.message()
+        ))
+        .hint(hint)
+    })?;
+    let Some(address) = table.get("monitoring_address") else {
+        return Err(Error::config(format!(
+            "the translator config {} has no monitoring_address: the translator serves no API",
+            path.display()
+        ))
+        .hint("add monitoring_address = \"127.0.0.1:9092\" to it (and restart the translator), or leave --translator-config out and give --translator-log"));
+    };
+    let address = address.as_str().ok_or_else(|| {
+        Error::config(format!(
+            "the translator config {}: monitoring_address is not a string",
+            path.display()
+        ))
+    })?;
+    let url = monitoring_url_for(address);
+    crate::cli::parse_http_url(&url).map(Some).map_err(|e| {
+        Error::config(format!(
+            "the translator config {}: monitoring_address {address:?} gives no usable URL ({e})",
+            path.display()
+        ))
+    })
 }
 
 #[cfg(test)]

@@ -22,6 +22,20 @@
 //! without a line per miner, and ids restart at 0: those lines empty the
 //! table.
 //!
+//! A translator's SV1 device that leaves closes its channel without the
+//! translator disconnecting: the JDC logs `CloseChannel(channel_id: C)`
+//! without a downstream id. Channel ids are counted per downstream (the
+//! group channel takes 1, each channel open the next), so the tracker counts
+//! them too, and closes channel C of the one downstream that has it,
+//! preferring a proxy (only proxies close channels one by one) when an SV2
+//! device's channel has the same number. When that still leaves more than
+//! one, nothing is closed by guess: the translator's own log or API, or the
+//! JDC's, settles it.
+//!
+//! [`Tracker::miners_with`] reports each channel of a translator as the SV1
+//! device behind it ([`crate::translator`]); a channel whose device is not
+//! known (yet) is reported with its make unknown, never as `SRI`.
+//!
 //! Time here is the log's own (the pairing window, `connectedAt`), so a
 //! replayed log gives the log's times. Wall-clock time (`seen`) only decides
 //! when the monitoring API may overrule the log, in [`Tracker::reconcile`].
@@ -33,6 +47,7 @@ use chrono::TimeDelta;
 use dmr_shared::Miner;
 
 use crate::parse::{ChannelKind, Device, Event, Parsed, Reset, Stamp};
+use crate::translator::{self, Devices, Sv1Device};
 
 /// How long a `SetupConnection` may wait for its channel. SRI logs the
 /// channel open ~0.3 s after the setup; a device that has not opened a channel
@@ -70,11 +85,20 @@ struct Downstream {
     /// channel when the setup could not be paired.
     connected_at: String,
     channels: Vec<Channel>,
+    /// The id the JDC gives this downstream's next channel.
+    next_channel_id: u32,
 }
+
+/// The JDC numbers each downstream's channels from here (1 is the group
+/// channel it opens for every downstream).
+const FIRST_CHANNEL_ID: u32 = 2;
 
 #[derive(Debug, Clone)]
 struct Channel {
     kind: ChannelKind,
+    /// The id the JDC gave it, as counted from the opens (see the module
+    /// doc).
+    id: u32,
     user_identity: String,
     nominal_hash_rate: f64,
     connected_at: String,
@@ -105,6 +129,38 @@ pub struct ClientView {
     pub channels: usize,
     /// The channels' user identities, when they were fetched.
     pub identities: Option<Vec<String>>,
+}
+
+impl Downstream {
+    /// Whether this downstream is the SRI translator (a proxy for SV1
+    /// devices), by its SetupConnection.
+    fn is_proxy(&self) -> bool {
+        translator::is_translator(&self.device.vendor, &self.device.hardware_version)
+    }
+}
+
+/// A translator's channel as the miner to report: the SV1 device behind it
+/// when known, else the channel with its make unknown.
+fn behind_translator(d: &Downstream, c: &Channel, sv1: Option<&Sv1Device>) -> Miner {
+    let make = sv1.and_then(Sv1Device::make).cloned().unwrap_or_default();
+    Miner {
+        vendor: make.vendor,
+        hardware_version: make.hardware_version,
+        firmware: make.firmware,
+        device_id: String::new(),
+        nominal_hash_rate: sv1.and_then(|s| s.hashrate).unwrap_or(c.nominal_hash_rate),
+        user_identity: sv1
+            .and_then(|s| s.username.clone())
+            .unwrap_or_else(|| c.user_identity.clone()),
+        connected_at: sv1
+            .and_then(|s| s.connected_at.clone())
+            .unwrap_or_else(|| c.connected_at.clone()),
+        via: Some(format!(
+            "{} {}",
+            d.device.vendor.trim(),
+            d.device.hardware_version.trim()
+        )),
+    }
 }
 
 impl Tracker {
@@ -162,6 +218,7 @@ impl Tracker {
                 downstream.channels.pop()?;
                 Some(Change::ChannelRefused { downstream_id: id })
             }
+            Event::ChannelClosed { channel_id } => self.close(channel_id),
             Event::Disconnected { downstream_id } => self.disconnect(downstream_id),
             Event::Reset(reset) => {
                 let miners = self.miner_count();
@@ -201,8 +258,13 @@ impl Tracker {
                 device,
                 connected_at,
                 channels: Vec::new(),
+                next_channel_id: FIRST_CHANNEL_ID,
             }
         });
+        // The JDC takes the next id for every open it handles, refused or
+        // not.
+        let id = downstream.next_channel_id;
+        downstream.next_channel_id = id.saturating_add(1);
         // The JDC refuses negative hash rates, and a report carrying NaN or
         // infinity would be refused whole by the pool: such a channel is no
         // miner. A rate that could not be read at all is still a miner.
@@ -223,6 +285,7 @@ impl Tracker {
         };
         downstream.channels.push(Channel {
             kind,
+            id,
             user_identity: user_identity.clone(),
             nominal_hash_rate,
             connected_at,
@@ -233,6 +296,33 @@ impl Tracker {
             downstream_id,
             vendor: downstream.device.vendor.clone(),
             user_identity,
+        })
+    }
+
+    /// Closes channel `channel_id` of the one downstream it can be (see the
+    /// module doc).
+    fn close(&mut self, channel_id: u32) -> Option<Change> {
+        let has = |d: &Downstream| d.channels.iter().any(|c| c.id == channel_id);
+        let mut candidates: Vec<u32> = self
+            .downstreams
+            .iter()
+            .filter(|(_, d)| has(d))
+            .map(|(id, _)| *id)
+            .collect();
+        if candidates.len() > 1 {
+            candidates.retain(|id| self.downstreams[id].is_proxy());
+        }
+        let [downstream_id] = candidates[..] else {
+            return None;
+        };
+        let downstream = self.downstreams.get_mut(&downstream_id)?;
+        downstream.channels.retain(|c| c.id != channel_id);
+        if self.last_open == Some(downstream_id) {
+            self.last_open = None;
+        }
+        Some(Change::Gone {
+            downstream_id,
+            miners: 1,
         })
     }
 
@@ -305,20 +395,43 @@ impl Tracker {
         self.downstreams.values().map(|d| d.channels.len()).sum()
     }
 
-    /// The miners to report, in connection order.
+    /// The miners to report, in connection order, with no translator
+    /// known: see [`Tracker::miners_with`].
     pub fn miners(&self) -> Vec<Miner> {
+        self.miners_with(&Devices::new())
+    }
+
+    /// The miners to report, in connection order. A translator's channel is
+    /// reported as the SV1 device behind it when `devices` knows it: its
+    /// make, worker name, measured hash rate and connection time; else with
+    /// its make unknown. Either way `via` names the translator, and the
+    /// translator's own `SRI` is never a miner's vendor.
+    pub fn miners_with(&self, devices: &Devices) -> Vec<Miner> {
+        // Channel ids are per downstream: matching by id alone is safe only
+        // while a single translator is connected.
+        let proxies = self.downstreams.values().filter(|d| d.is_proxy()).count();
         self.downstreams
             .values()
             .flat_map(|d| {
-                d.channels.iter().map(|c| Miner {
-                    vendor: d.device.vendor.clone(),
-                    hardware_version: d.device.hardware_version.clone(),
-                    firmware: d.device.firmware.clone(),
-                    device_id: d.device.device_id.clone(),
-                    nominal_hash_rate: c.nominal_hash_rate,
-                    user_identity: c.user_identity.clone(),
-                    connected_at: c.connected_at.clone(),
-                    via: None,
+                d.channels.iter().map(move |c| {
+                    if !d.is_proxy() {
+                        return Miner {
+                            vendor: d.device.vendor.clone(),
+                            hardware_version: d.device.hardware_version.clone(),
+                            firmware: d.device.firmware.clone(),
+                            device_id: d.device.device_id.clone(),
+                            nominal_hash_rate: c.nominal_hash_rate,
+                            user_identity: c.user_identity.clone(),
+                            connected_at: c.connected_at.clone(),
+                            via: None,
+                        };
+                    }
+                    let sv1 = devices.by_upstream_identity(&c.user_identity).or_else(|| {
+                        (proxies == 1)
+                            .then(|| devices.by_channel_id(c.id))
+                            .flatten()
+                    });
+                    behind_translator(d, c, sv1)
                 })
             })
             .collect()
