@@ -148,8 +148,8 @@ async fn over_share(mut stream: TcpStream, refused: Refused, metrics: &Metrics) 
     let answer = Answer::new(
         StatusCode::TOO_MANY_REQUESTS,
         format!(
-            "this address already has {} requests open at the gateway, the most one address may; \
-             retry in {BUSY_RETRY_AFTER_SECS} s",
+            "this address already has as many requests open at the gateway as one address may \
+             ({}); retry in {BUSY_RETRY_AFTER_SECS} s",
             refused.limit
         ),
     )

@@ -86,6 +86,104 @@ fn command_line_mistakes_are_a_sentence_and_a_hint() {
         .stderr(predicate::str::contains("--detect-timeout"));
 }
 
+/// Every duration and count out of its range, and every port that cannot
+/// be one: exit code 2 and one sentence naming the flag and its range,
+/// never a panic.
+#[test]
+fn settings_out_of_range_are_refused_by_name() {
+    let durations = [
+        ("--detect-timeout", "from 100ms to 1m"),
+        ("--worker-timeout", "from 100ms to 5m"),
+        ("--request-timeout", "from 100ms to 10m"),
+        ("--drain-timeout", "from 100ms to 1h"),
+    ];
+    let mut cases: Vec<(String, Vec<String>)> = Vec::new();
+    for (flag, range) in durations {
+        for bad in ["0s", "99ms", "2h", "100000000000000000000s", "soon", "-1s"] {
+            let needles = vec![format!("{flag} <DURATION>': "), range.to_owned()];
+            cases.push((format!("{flag}={bad}"), needles));
+        }
+    }
+    let counts = [
+        ("--max-connections", "from 1 to 1000000", "1000001"),
+        ("--max-forwards", "from 1 to 10000", "10001"),
+        ("--max-requests-per-address", "from 1 to 10000", "10001"),
+        ("--threads", "from 1 to 1024", "1025"),
+    ];
+    for (flag, range, over) in counts {
+        for bad in ["0", over, "-1", "1.5", "99999999999999999999999", "many"] {
+            let needle = format!("{flag} <N>': must be a whole number {range}");
+            cases.push((format!("{flag}={bad}"), vec![needle]));
+        }
+    }
+    for (flag, bad) in [
+        ("--listen", "127.0.0.1:70000"),
+        ("--metrics", "127.0.0.1:65536"),
+    ] {
+        let needle = format!("{flag} <ADDR>': not an address and a port from 0 to 65535");
+        cases.push((format!("{flag}={bad}"), vec![needle]));
+    }
+    for (arg, needles) in &cases {
+        let listen = if arg.starts_with("--listen") {
+            arg.clone()
+        } else {
+            "--listen=127.0.0.1:0".into()
+        };
+        let out = gateway_cmd()
+            .args(["--sv2", "127.0.0.1:34254", "--report-url", REPORT_URL])
+            .arg(listen)
+            .arg(arg)
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{arg}: {stderr}");
+        assert!(stderr.starts_with("error: "), "{arg}: {stderr}");
+        for needle in needles {
+            assert!(
+                stderr.contains(needle.as_str()),
+                "{arg}: {needle:?} not in {stderr}"
+            );
+        }
+        assert!(!stderr.contains("panicked"), "{arg}: {stderr}");
+    }
+
+    // Checked once the flags are read: ports that cannot be connected to,
+    // and a share larger than the places it is a share of.
+    for (args, message) in [
+        (
+            &["--sv2", "127.0.0.1:0"][..],
+            "error: --sv2 \"127.0.0.1:0\" must name a port from 1 to 65535\n",
+        ),
+        (
+            &["--sv2", "127.0.0.1:70000"][..],
+            "error: --sv2 \"127.0.0.1:70000\" must name a port from 1 to 65535\n",
+        ),
+        (
+            &["--sv2", "127.0.0.1:34254", "--sv1", "localhost:0"][..],
+            "error: --sv1 \"localhost:0\" must name a port from 1 to 65535\n",
+        ),
+        (
+            &[
+                "--sv2",
+                "127.0.0.1:34254",
+                "--max-requests-per-address",
+                "65",
+            ][..],
+            "error: --max-requests-per-address must be at most --max-forwards (64), not 65\n",
+        ),
+    ] {
+        let out = gateway_cmd()
+            .args(["--listen", "127.0.0.1:0", "--report-url", REPORT_URL])
+            .args(args)
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {stderr}");
+        assert!(stderr.starts_with(message), "{args:?}: {stderr}");
+    }
+    println!("{} out-of-range values refused by name", cases.len() + 4);
+}
+
 #[test]
 fn a_port_in_use_is_exit_code_3_with_a_hint() {
     let taken = TcpListener::bind("127.0.0.1:0").unwrap();

@@ -154,10 +154,16 @@ pub fn connect(addr: SocketAddr) -> TcpStream {
 
 /// The same, from 127.0.0.2, so the gateway sees an address of its own.
 pub fn connect_from_127_0_0_2(addr: SocketAddr) -> TcpStream {
+    connect_from([127, 0, 0, 2], addr)
+}
+
+/// The same, from `source` (any 127.0.0.0/8 address works on Linux).
+pub fn connect_from(source: [u8; 4], addr: SocketAddr) -> TcpStream {
     let socket = socket2::Socket::new(socket2::Domain::IPV4, socket2::Type::STREAM, None).unwrap();
+    let source = SocketAddr::from((source, 0));
     socket
-        .bind(&"127.0.0.2:0".parse::<SocketAddr>().unwrap().into())
-        .expect("bind 127.0.0.2");
+        .bind(&source.into())
+        .unwrap_or_else(|e| panic!("bind {source}: {e}"));
     socket
         .connect(&addr.into())
         .expect("connect to the gateway");
@@ -165,6 +171,35 @@ pub fn connect_from_127_0_0_2(addr: SocketAddr) -> TcpStream {
     stream.set_read_timeout(Some(PATIENCE)).unwrap();
     stream.set_write_timeout(Some(PATIENCE)).unwrap();
     stream
+}
+
+/// This process's TCP sockets with `port` at either end: the gateway runs
+/// in this process, so its side of each connection is among them too.
+pub fn sockets_on(port: u16) -> usize {
+    let mut found = 0;
+    let Ok(entries) = std::fs::read_dir("/proc/self/fd") else {
+        return 0;
+    };
+    for entry in entries.flatten() {
+        let Ok(fd) = entry.file_name().to_string_lossy().parse::<i32>() else {
+            continue;
+        };
+        // SAFETY: the descriptor is only borrowed for two getsockname and
+        // getpeername calls; one that is not a socket (or was closed in
+        // the meantime) makes them fail, nothing else.
+        let borrowed = unsafe { std::os::fd::BorrowedFd::borrow_raw(fd) };
+        let socket = socket2::SockRef::from(&borrowed);
+        // Connected sockets only: the gateway's listeners are not its
+        // connections.
+        let (Ok(local), Ok(peer)) = (socket.local_addr(), socket.peer_addr()) else {
+            continue;
+        };
+        let port_of = |a: socket2::SockAddr| a.as_socket().map(|a| a.port());
+        if port_of(local) == Some(port) || port_of(peer) == Some(port) {
+            found += 1;
+        }
+    }
+    found
 }
 
 /// Reads until the peer closes (or the read timeout passes).
@@ -333,6 +368,7 @@ pub struct Upstream {
     answer: Arc<Mutex<Answer>>,
     hold: Arc<Mutex<bool>>,
     release: Arc<Notify>,
+    delay: Arc<Mutex<Duration>>,
 }
 
 impl Upstream {
@@ -348,18 +384,22 @@ impl Upstream {
         )));
         let hold: Arc<Mutex<bool>> = Arc::default();
         let release = Arc::new(Notify::new());
+        let delay: Arc<Mutex<Duration>> = Arc::default();
         let (r, a, h, n) = (
             requests.clone(),
             answer.clone(),
             hold.clone(),
             release.clone(),
         );
+        let d = delay.clone();
         rt.spawn(async move {
             while let Ok((stream, _)) = listener.accept().await {
                 let (r, a, h, n) = (r.clone(), a.clone(), h.clone(), n.clone());
+                let d = d.clone();
                 tokio::spawn(async move {
                     let service = service_fn(move |req: hyper::Request<hyper::body::Incoming>| {
                         let (r, a, h, n) = (r.clone(), a.clone(), h.clone(), n.clone());
+                        let d = d.clone();
                         async move {
                             let method = req.method().to_string();
                             let target = req
@@ -390,6 +430,8 @@ impl Upstream {
                             if held {
                                 n.notified().await;
                             }
+                            let delay = *d.lock().unwrap();
+                            tokio::time::sleep(delay).await;
                             let answer = a.lock().unwrap().clone();
                             let mut response = hyper::Response::builder().status(answer.status);
                             for (name, value) in &answer.headers {
@@ -412,7 +454,13 @@ impl Upstream {
             answer,
             hold,
             release,
+            delay,
         }
+    }
+
+    /// Makes every answer take `delay`, as the Worker's own time does.
+    pub fn answer_after(&self, delay: Duration) {
+        *self.delay.lock().unwrap() = delay;
     }
 
     pub fn answer_with(&self, answer: Answer) {
