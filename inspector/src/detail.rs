@@ -126,14 +126,15 @@ pub fn miner_keys(miners: &[&Miner]) -> Vec<String> {
         .iter()
         .map(|m| {
             let base = format!(
-                "{}\u{1f}{}\u{1f}{}\u{1f}{}\u{1f}{}\u{1f}{}\u{1f}{}",
+                "{}\u{1f}{}\u{1f}{}\u{1f}{}\u{1f}{}\u{1f}{}\u{1f}{}\u{1f}{}",
                 m.user_identity,
                 m.connected_at,
                 m.device_id,
                 m.vendor,
                 m.hardware_version,
                 m.firmware,
-                m.nominal_hash_rate.to_bits()
+                m.nominal_hash_rate.to_bits(),
+                m.via.as_deref().unwrap_or_default()
             );
             let seen = twins.entry(base.clone()).or_default();
             let key = format!("{base}#{seen}");

@@ -1,6 +1,9 @@
 //! One JDC's miners as a table. Rows are keyed by their content, so a
 //! refresh only touches rows that changed; the table scrolls sideways on a
-//! narrow screen instead of squeezing.
+//! narrow screen instead of squeezing. A device that reached the JDC through
+//! a proxy (an SV1 miner behind the SRI translator) says so in the "Via"
+//! column, and an empty vendor of such a device is read out as "not known
+//! yet" rather than "not reported".
 
 use chrono::{DateTime, Local, Utc};
 use dmr_shared::Miner;
@@ -42,6 +45,7 @@ pub fn MinersTable(
                         <th scope="col">"Worker"</th>
                         <th scope="col" class="num">"Hash rate"</th>
                         <th scope="col">"Connected"</th>
+                        <th scope="col">"Via"</th>
                     </tr>
                 </thead>
                 <tbody>
@@ -65,7 +69,7 @@ fn MinerRow(
     now: Signal<DateTime<Utc>>,
 ) -> impl IntoView {
     // One cell type for both cases (attributes left out when `None`).
-    let cell = |text: &str| {
+    let cell = |text: &str, missing: &'static str| {
         let none = text.trim().is_empty();
         let shown = if none {
             "—".to_string()
@@ -73,7 +77,7 @@ fn MinerRow(
             text.to_string()
         };
         view! {
-            <td class=none.then_some("none") aria-label=none.then_some("not reported")>{shown}</td>
+            <td class=none.then_some("none") aria-label=none.then_some(missing)>{shown}</td>
         }
     };
     let connected = parse_time(&miner.connected_at);
@@ -82,12 +86,18 @@ fn MinerRow(
         || miner.connected_at.clone(),
         |t| format::date_time(&t.with_timezone(&Local)),
     );
+    let via = miner.via.clone().unwrap_or_default();
+    let vendor_missing = if via.is_empty() {
+        "not reported"
+    } else {
+        "not known yet"
+    };
     view! {
         <tr>
-            {cell(&miner.vendor)}
-            {cell(&miner.hardware_version)}
-            {cell(&miner.firmware)}
-            {cell(&miner.device_id)}
+            {cell(&miner.vendor, vendor_missing)}
+            {cell(&miner.hardware_version, "not reported")}
+            {cell(&miner.firmware, "not reported")}
+            {cell(&miner.device_id, "not reported")}
             <td class="worker">{miner.user_identity.clone()}</td>
             <td class="num">{format::hash_rate(miner.nominal_hash_rate)}</td>
             <td class="connected">
@@ -95,6 +105,7 @@ fn MinerRow(
                 " "
                 <time datetime=miner.connected_at.clone() title="local time">{absolute}</time>
             </td>
+            {cell(&via, "connected to the JDC itself")}
         </tr>
     }
 }

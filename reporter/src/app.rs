@@ -73,6 +73,7 @@ fn sender<D: Deliver>(
         monitor,
         translator,
         deliver,
+        without_via: false,
     }
 }
 

@@ -142,6 +142,11 @@ Exit status:
 /// Shortest interval accepted: below this a report is a flood, not a report.
 pub const MIN_INTERVAL: Duration = Duration::from_millis(100);
 
+/// Longest interval accepted: a pool forgets a report after 5 minutes, so a
+/// day between reports already means no report at all; beyond it the clock
+/// arithmetic of the schedule could overflow.
+pub const MAX_INTERVAL: Duration = Duration::from_secs(24 * 60 * 60);
+
 /// A duration as humantime reads it (`60s`, `500ms`, `2m`, `1h 30m`); a bare
 /// number is seconds.
 pub fn parse_duration(text: &str) -> Result<Duration, String> {
@@ -161,6 +166,12 @@ fn parse_interval(text: &str) -> Result<Duration, String> {
         return Err(format!(
             "{text:?} is too short; the shortest interval is {}",
             fmt_duration(MIN_INTERVAL)
+        ));
+    }
+    if d > MAX_INTERVAL {
+        return Err(format!(
+            "{text:?} is too long; the longest interval is {}",
+            fmt_duration(MAX_INTERVAL)
         ));
     }
     Ok(d)
@@ -219,6 +230,11 @@ mod tests {
             assert!(parse_duration(bad).is_err(), "{bad}");
         }
         assert!(parse_interval("10ms").unwrap_err().contains("too short"));
+        assert!(parse_interval("25h").unwrap_err().contains("too long"));
+        assert!(parse_interval("500000000000h")
+            .unwrap_err()
+            .contains("too long"));
+        assert_eq!(parse_interval("24h"), Ok(MAX_INTERVAL));
     }
 
     #[test]

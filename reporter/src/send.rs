@@ -38,6 +38,15 @@ pub const FIRST_RETRY_AFTER: Duration = Duration::from_secs(5);
 /// Attempts for a `--once` report before giving up.
 const ONCE_ATTEMPTS: u32 = 3;
 
+/// `report` without its miners' `via`: the protocol's report exactly.
+fn without_via(report: &Report) -> Report {
+    let mut plain = report.clone();
+    for m in &mut plain.miners {
+        m.via = None;
+    }
+    plain
+}
+
 /// A report of `miners`, as of now, checked with the rules the pool applies.
 /// Strings are cut to what the schema allows, so one odd device (a
 /// non-UTF-8 vendor printed as hex) cannot get the whole report refused.
@@ -66,6 +75,9 @@ pub fn build_report(identity: &str, mut miners: Vec<Miner>) -> Result<Report, Er
             &mut m.user_identity,
         ] {
             fit(field);
+        }
+        if let Some(via) = &mut m.via {
+            fit(via);
         }
     }
     let report = Report {
@@ -281,9 +293,44 @@ pub struct Sender<D> {
     /// The SRI translator's monitoring API, read before each report.
     pub translator: Option<crate::translator::api::Api>,
     pub deliver: D,
+    /// The pool refused a report for its miners' `via` and took it without:
+    /// reports go without it for the rest of the run.
+    pub without_via: bool,
 }
 
 impl<D: Deliver> Sender<D> {
+    /// Delivers `report`. `via` is this reporter's addition to schema v1; a
+    /// pool that takes only the protocol's own fields refuses a report that
+    /// has it (400 or 422): such a refusal is answered at once with the same
+    /// report without it, and if that one is accepted, no report of this
+    /// run carries it again.
+    async fn send(&mut self, report: &Report) -> Outcome {
+        if self.without_via {
+            return self.deliver.deliver(&without_via(report)).await;
+        }
+        let outcome = self.deliver.deliver(report).await;
+        let carries_via = report.miners.iter().any(|m| m.via.is_some());
+        if !(carries_via
+            && matches!(
+                outcome,
+                Outcome::Refused {
+                    status: 400 | 422,
+                    ..
+                }
+            ))
+        {
+            return outcome;
+        }
+        let retry = self.deliver.deliver(&without_via(report)).await;
+        if matches!(retry, Outcome::Delivered { .. }) {
+            log::info(
+                "the pool refused the miners' `via` (it takes only the protocol's own fields): reports go without it from now on",
+            );
+            self.without_via = true;
+        }
+        retry
+    }
+
     /// One report of the table as it is now, retrying a failure twice.
     pub async fn once(&mut self, feed: &SharedFeed) -> Result<(), Error> {
         if let Some(translator) = self.translator.as_mut() {
@@ -294,7 +341,7 @@ impl<D: Deliver> Sender<D> {
         let report = build_report(&self.identity, miners)?;
         let mut wait = Duration::from_secs(1);
         for attempt in 1..=ONCE_ATTEMPTS {
-            let outcome = self.deliver.deliver(&report).await;
+            let outcome = self.send(&report).await;
             match &outcome {
                 Outcome::Delivered { .. } | Outcome::Printed => {
                     log::info(summary(&outcome, count));
@@ -368,7 +415,7 @@ impl<D: Deliver> Sender<D> {
             if count > 0 {
                 pool_knows_empty = false;
             }
-            let outcome = self.deliver.deliver(&report).await;
+            let outcome = self.send(&report).await;
             // A report that outlasted an interval replaces the ones missed
             // meanwhile.
             let now = Instant::now();
@@ -481,6 +528,7 @@ mod tests {
             first_report_after: Duration::from_secs(10),
             monitor: None,
             translator: None,
+            without_via: false,
             deliver: Script {
                 outcomes: outcomes.into(),
                 calls: calls.clone(),

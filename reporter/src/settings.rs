@@ -323,6 +323,7 @@ fn translator_api(cli: &Cli) -> Result<Option<Url>, Error> {
             "the translator config {}: monitoring_address is not a string",
             path.display()
         ))
+        .hint("write it as monitoring_address = \"127.0.0.1:9092\"")
     })?;
     let url = monitoring_url_for(address);
     crate::cli::parse_http_url(&url).map(Some).map_err(|e| {
@@ -330,6 +331,7 @@ fn translator_api(cli: &Cli) -> Result<Option<Url>, Error> {
             "the translator config {}: monitoring_address {address:?} gives no usable URL ({e})",
             path.display()
         ))
+        .hint("write it as monitoring_address = \"127.0.0.1:9092\"")
     })
 }
 

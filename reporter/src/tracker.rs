@@ -615,6 +615,109 @@ mod tests {
         }
     }
 
+    fn translator_setup(t: u32) -> String {
+        setup(t, "SRI").replace("hardware_version: HW", "hardware_version: Translator Proxy")
+    }
+
+    fn close(t: u32, channel_id: u32) -> String {
+        format!("{}  INFO jd_client_sv2::channel_manager::downstream_message_handler: Received: CloseChannel(channel_id: {channel_id}, reason_code: downstream disconnected)", at(t))
+    }
+
+    #[test]
+    fn a_closed_channel_leaves_the_translator_not_the_device_with_the_same_id() {
+        let t = replay(&[
+            setup(0, "NerdQAxe++"),
+            open(0, "Standard", 0, "a.nerd"),
+            translator_setup(1),
+            open(1, "Extended", 1, "a.miner1"),
+            open(2, "Extended", 1, "a.miner2"),
+            // Channel 2 of both downstreams: the translator's first.
+            close(3, 2),
+        ]);
+        assert_eq!(
+            vendors(&t),
+            pairs(&[("NerdQAxe++", "a.nerd"), ("", "a.miner2")])
+        );
+        // The translator's next channel is 3.
+        let t = replay(&[
+            translator_setup(1),
+            open(1, "Extended", 1, "a.miner1"),
+            open(2, "Extended", 1, "a.miner2"),
+            close(3, 3),
+        ]);
+        assert_eq!(vendors(&t), pairs(&[("", "a.miner1")]));
+        // Two translators with a channel 2: no guess.
+        let t = replay(&[
+            translator_setup(1),
+            open(1, "Extended", 1, "a.miner1"),
+            translator_setup(2),
+            open(2, "Extended", 2, "b.miner1"),
+            close(3, 2),
+        ]);
+        assert_eq!(t.miner_count(), 2);
+    }
+
+    #[test]
+    fn a_translators_channels_are_reported_as_the_devices_behind_them() {
+        use crate::translator::log::parse_text as translator_log;
+        let t = replay(&[
+            setup(0, "NerdQAxe++"),
+            open(0, "Standard", 0, "a.nerd"),
+            translator_setup(1),
+            open(1, "Extended", 1, "acct.miner1"),
+            open(2, "Extended", 1, "acct.miner2"),
+            open(3, "Extended", 1, "acct.miner3"),
+        ]);
+        let target = "translator_sv2::sv1::sv1_server";
+        let l = |s: u32, m: &str| format!("{}  INFO {target}: {m}", at(s));
+        let mut log = vec![l(0, "Starting SV1 server on 127.0.0.1:34255")];
+        for (d, agent) in [(1, "bitaxe/BM1370/v2.14.0"), (2, "cgminer/4.11.1")] {
+            log.push(l(1, &format!("Downstream {d} registered successfully (channel will be opened after first message)")));
+            log.push(l(1, &format!("SV1 server: opening extended mining channel for downstream {d} after first message")));
+            log.push(l(1, &format!("Received: OpenExtendedMiningChannelSuccess {{ request_id: {d}, channel_id: {}, group_channel_id: 1 }}, user_identity: acct.miner{d}, nominal_hashrate: 1000", d + 1)));
+            log.push(l(1, &format!("Down: Handling mining.subscribe: Subscribe {{ id: 1, agent_signature: {agent}, extranonce1: None }}")));
+            log.push(l(
+                1,
+                "Down: Sending Sv1 message to downstream: { id: 1, result: [",
+            ));
+            log.push(format!("  [[\"mining.set_difficulty\", \"{d}\"]]] }}"));
+            log.push(l(1, &format!("Down: Set sv1_username 'acct.rig{d}' and sv1_worker_name 'rig{d}' for downstream {d}")));
+        }
+        let mut devices = Devices::new();
+        for p in translator_log(&log.join("\n")) {
+            devices.apply(p);
+        }
+        let miners = t.miners_with(&devices);
+        let got: Vec<(&str, &str, &str, Option<&str>)> = miners
+            .iter()
+            .map(|m| {
+                (
+                    m.vendor.as_str(),
+                    m.hardware_version.as_str(),
+                    m.user_identity.as_str(),
+                    m.via.as_deref(),
+                )
+            })
+            .collect();
+        assert_eq!(
+            got,
+            [
+                ("NerdQAxe++", "HW", "a.nerd", None),
+                (
+                    "bitaxe",
+                    "BM1370",
+                    "acct.rig1",
+                    Some("SRI Translator Proxy")
+                ),
+                ("cgminer", "", "acct.rig2", Some("SRI Translator Proxy")),
+                // Not known to the translator's log: make unknown, never SRI.
+                ("", "", "acct.miner3", Some("SRI Translator Proxy")),
+            ]
+        );
+        // The device's own connection time, from the translator's log.
+        assert_eq!(miners[1].connected_at, at(1));
+    }
+
     #[test]
     fn the_monitoring_api_overrules_the_log_for_old_entries_only() {
         let mut t = replay(&[

@@ -159,6 +159,10 @@ fn config_problems_are_sentences_with_a_hint_and_exit_3() {
         "[[upstreams]]\npool_address = \"pool.example.com\"\npool_port = 3333\n",
     );
     let no_pool = write(dir.path(), "no-pool.toml", "user_identity = \"bc1q\"\n");
+    let good = config_per_upstream(dir.path(), 9);
+    let good = good.to_str().unwrap();
+    let tproxy_silent = write(dir.path(), "tproxy.toml", "downstream_port = 34255\n");
+    let tproxy_odd = write(dir.path(), "tproxy-odd.toml", "monitoring_address = 9092\n");
     let broken = write(dir.path(), "broken.toml", "mode = \n");
     let cases: Vec<(Vec<&str>, &str)> = vec![
         (
@@ -178,6 +182,28 @@ fn config_problems_are_sentences_with_a_hint_and_exit_3() {
             "has no user_identity",
         ),
         (vec!["-c", no_pool.to_str().unwrap()], "names no pool"),
+        (
+            vec!["-c", good, "--translator-config", "missing-tproxy.toml"],
+            "cannot read the translator config missing-tproxy.toml",
+        ),
+        (
+            vec![
+                "-c",
+                good,
+                "--translator-config",
+                tproxy_silent.to_str().unwrap(),
+            ],
+            "has no monitoring_address: the translator serves no API",
+        ),
+        (
+            vec![
+                "-c",
+                good,
+                "--translator-config",
+                tproxy_odd.to_str().unwrap(),
+            ],
+            "monitoring_address is not a string",
+        ),
         (
             vec![
                 "-c",
@@ -209,6 +235,15 @@ fn command_line_mistakes_exit_2() {
     let cases: Vec<(Vec<&str>, &str)> = vec![
         (vec!["--interval", "5 parsecs", "--log", "x"], "--interval"),
         (vec!["--interval", "10ms", "--log", "x"], "too short"),
+        (vec!["--interval", "25h", "--log", "x"], "too long"),
+        (
+            vec!["--interval", "500000000000h", "--log", "x"],
+            "too long",
+        ),
+        (
+            vec!["--translator-api", "tproxy:9092", "--log", "x"],
+            "--translator-api",
+        ),
         (
             vec!["--report-url", "ftp://pool/x", "--log", "x"],
             "not an http:// or https:// URL",
@@ -503,45 +538,55 @@ fn a_strict_pool_reads_the_reports_as_sent() {
     // The bitaxe and the translator's two channels: 1, 13.5 and 0.5 TH/s.
     let cut = FIXTURE.find("2026-11-24T18:36:18").unwrap();
     write(dir.path(), "three.log", &FIXTURE[..cut]);
+    // A pool that takes only the protocol's fields refuses the translator's
+    // channels' `via`; the reporter sends the same report without it.
     let pool = Receiver::start();
+    pool.refuse_containing("\"via\"");
     reporter()
         .current_dir(dir.path())
         .args(["--identity", IDENTITY, "--report-url", &pool.url()])
         .args(["--log", "three.log", "--once"])
         .assert()
-        .success();
-    let dry = reporter()
-        .current_dir(dir.path())
-        .args([
-            "--identity",
-            IDENTITY,
-            "--log",
-            "three.log",
-            "--once",
-            "--dry-run",
-        ])
-        .output()
-        .unwrap();
-    assert!(dry.status.success());
+        .success()
+        .stderr(predicate::str::contains(
+            "reports go without it from now on",
+        ));
     let requests = pool.requests();
-    assert_eq!(requests.len(), 1);
-    for body in [&requests[0].body, &dry.stdout] {
-        let report: StrictReport = serde_json::from_slice(body).unwrap_or_else(|e| {
-            panic!(
-                "a strict pool refuses {}: {e}",
-                String::from_utf8_lossy(body)
-            )
-        });
-        let rates: Vec<u64> = report.miners.iter().map(|m| m.nominal_hash_rate).collect();
-        assert_eq!(
-            rates,
-            [1_000_000_000_000, 13_500_000_000_000, 500_000_000_000]
-        );
-        assert_eq!(report.schema_version, 1);
-    }
-    assert!(
-        String::from_utf8_lossy(&requests[0].body).contains("\"nominalHashRate\":1000000000000,")
+    assert_eq!(requests.len(), 2, "the report, then the same without via");
+    let first: Value = serde_json::from_slice(&requests[0].body).unwrap();
+    assert_eq!(first["miners"][1]["via"], "SRI Translator Proxy", "{first}");
+    let body = &requests[1].body;
+    let report: StrictReport = serde_json::from_slice(body).unwrap_or_else(|e| {
+        panic!(
+            "a strict pool refuses {}: {e}",
+            String::from_utf8_lossy(body)
+        )
+    });
+    let rates: Vec<u64> = report.miners.iter().map(|m| m.nominal_hash_rate).collect();
+    assert_eq!(
+        rates,
+        [1_000_000_000_000, 13_500_000_000_000, 500_000_000_000]
     );
+    assert_eq!(report.schema_version, 1);
+    // The translator's own vendor is no miner's.
+    let vendors: Vec<&str> = report.miners.iter().map(|m| m.vendor.as_str()).collect();
+    assert_eq!(vendors, ["bitaxe", "", ""]);
+    assert!(String::from_utf8_lossy(body).contains("\"nominalHashRate\":1000000000000,"));
+
+    // A pool that takes `via` gets it, and a report without translator
+    // channels never carries it.
+    let lenient = Receiver::start();
+    let cut = FIXTURE.find("2026-11-24T18:36:14").unwrap();
+    write(dir.path(), "one.log", &FIXTURE[..cut]);
+    reporter()
+        .current_dir(dir.path())
+        .args(["--identity", IDENTITY, "--report-url", &lenient.url()])
+        .args(["--log", "one.log", "--once"])
+        .assert()
+        .success();
+    let requests = lenient.requests();
+    assert_eq!(requests.len(), 1);
+    let _: StrictReport = serde_json::from_slice(&requests[0].body).unwrap();
 }
 
 #[test]

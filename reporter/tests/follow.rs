@@ -98,8 +98,8 @@ fn following_a_log_through_appends_rotation_and_truncation() {
         &lines_between("2026-11-24T18:36:13", "2026-11-24T18:36:16"),
     );
     let two_sri = miners(&[
-        ("SRI", "bc1qexampleaddr.miner1"),
-        ("SRI", "bc1qexampleaddr.miner2"),
+        ("", "bc1qexampleaddr.miner1"),
+        ("", "bc1qexampleaddr.miner2"),
     ]);
     let requests = pool.wait_for(WAIT, "the translator's two miners", |r| {
         r.last().is_some_and(|r| r.miners() == two_sri)
@@ -118,8 +118,8 @@ fn following_a_log_through_appends_rotation_and_truncation() {
         &lines_between("2026-11-24T18:36:16", "2026-11-24T18:36:30"),
     );
     let three = miners(&[
-        ("SRI", "bc1qexampleaddr.miner1"),
-        ("SRI", "bc1qexampleaddr.miner2"),
+        ("", "bc1qexampleaddr.miner1"),
+        ("", "bc1qexampleaddr.miner2"),
         ("bitaxe", "bc1qexampleaddr.bitaxe1"),
     ]);
     pool.wait_for(WAIT, "the bitaxe back on downstream 2", |r| {
@@ -228,6 +228,6 @@ fn the_monitoring_api_drops_miners_the_log_did_not_see_leave() {
     assert_eq!(requests[0].miners().len(), 3);
     pool.wait_for(WAIT, "the API's view", |r| {
         r.last()
-            .is_some_and(|r| r.miners() == miners(&[("SRI", "bc1qexampleaddr.miner2")]))
+            .is_some_and(|r| r.miners() == miners(&[("", "bc1qexampleaddr.miner2")]))
     });
 }

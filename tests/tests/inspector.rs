@@ -72,7 +72,14 @@ fn seed_a_and_b(worker: &Worker) {
             B,
             vec![
                 miner("NerdQAxe++", 5e12, &format!("{B}.nerd")),
-                miner("", 0.5e12, &format!("{B}.mystery")),
+                // An SV1 device behind the SRI translator whose make the
+                // translator has not told yet.
+                json!({
+                    "vendor": "", "hardwareVersion": "", "firmware": "",
+                    "deviceId": "", "nominalHashRate": 0.5e12,
+                    "userIdentity": format!("{B}.mystery"), "connectedAt": "2026-02-15T11:30:00Z",
+                    "via": "SRI Translator Proxy",
+                }),
             ],
         ),
     );
@@ -203,6 +210,38 @@ fn every_live_jdc_shows_with_its_numbers_the_totals_and_the_vendor_chart() {
     assert!(view.updated.starts_with("updated "), "{}", view.updated);
     assert!(view.error.is_none() && view.empty.is_none() && !view.loading);
     assert_eq!(view.filter_count, "");
+}
+
+#[test]
+fn a_device_behind_a_translator_shows_the_proxy_it_came_through() {
+    let (worker, browser) = a_and_b_reported();
+    let page = InspectorPage::open(&browser, &worker.base_url());
+    page.wait_until("both JDCs listed", FIRST_LOAD, |v| v.jdcs.len() == 2);
+    page.toggle_card(B);
+    let view = page.wait_until("B's miners shown", NEXT_TICK, |v| {
+        v.card(B).is_some_and(|c| c.open && c.rows.len() == 2)
+    });
+    let rows = &view.card(B).unwrap().rows;
+    let nerd = rows
+        .iter()
+        .find(|r| r[4].ends_with(".nerd"))
+        .expect("nerd row");
+    let sv1 = rows
+        .iter()
+        .find(|r| r[4].ends_with(".mystery"))
+        .expect("SV1 row");
+    assert_eq!(nerd.last().map(String::as_str), Some("—"), "{nerd:?}");
+    assert_eq!(
+        sv1.last().map(String::as_str),
+        Some("SRI Translator Proxy"),
+        "{sv1:?}"
+    );
+    assert_eq!(sv1[0], "—", "its make is not known yet: {sv1:?}");
+    // Read out as not known yet, not as not reported.
+    assert_eq!(
+        page.cell_label(B, ".mystery", 0).as_deref(),
+        Some("not known yet")
+    );
 }
 
 #[test]

@@ -75,6 +75,7 @@ pub struct Receiver {
     routes: Routes,
     gets: Arc<AtomicUsize>,
     error_body: Arc<Mutex<Option<(String, String)>>>,
+    refuse_containing: Arc<Mutex<Option<String>>>,
 }
 
 type Routes = Arc<Mutex<Vec<(String, String)>>>;
@@ -90,6 +91,7 @@ impl Receiver {
             routes: Arc::new(Mutex::new(Vec::new())),
             gets: Arc::new(AtomicUsize::new(0)),
             error_body: Arc::new(Mutex::new(None)),
+            refuse_containing: Arc::new(Mutex::new(None)),
         };
         let shared = receiver.shared();
         std::thread::spawn(move || {
@@ -108,7 +110,14 @@ impl Receiver {
             routes: self.routes.clone(),
             gets: self.gets.clone(),
             error_body: self.error_body.clone(),
+            refuse_containing: self.refuse_containing.clone(),
         }
+    }
+
+    /// Answers 422 to every report whose body contains `text`, as a pool
+    /// that takes only the fields it knows refuses one with another field.
+    pub fn refuse_containing(&self, text: &str) {
+        *self.refuse_containing.lock().unwrap() = Some(text.to_owned());
     }
 
     /// GET requests answered so far.
@@ -194,6 +203,7 @@ struct Shared {
     routes: Routes,
     gets: Arc<AtomicUsize>,
     error_body: Arc<Mutex<Option<(String, String)>>>,
+    refuse_containing: Arc<Mutex<Option<String>>>,
 }
 
 fn serve(stream: TcpStream, shared: &Shared) {
@@ -203,6 +213,7 @@ fn serve(stream: TcpStream, shared: &Shared) {
         routes,
         gets,
         error_body,
+        refuse_containing,
     } = shared;
     let mut reader = BufReader::new(stream.try_clone().unwrap());
     let mut writer = stream;
@@ -259,7 +270,16 @@ fn serve(stream: TcpStream, shared: &Shared) {
             }
             continue;
         }
-        let code = status.load(Ordering::SeqCst);
+        let refused = refuse_containing
+            .lock()
+            .unwrap()
+            .clone()
+            .is_some_and(|text| String::from_utf8_lossy(&body).contains(&text));
+        let code = if refused {
+            422
+        } else {
+            status.load(Ordering::SeqCst)
+        };
         let (content_type, answer) = if (200..300).contains(&code) {
             let accepted = serde_json::from_slice::<Value>(&body)
                 .ok()

@@ -467,6 +467,20 @@ impl<'b> InspectorPage<'b> {
             .click(&format!(r#".jdc[data-identity="{identity}"] summary"#));
     }
 
+    /// The `aria-label` of cell `column` in the row of `identity`'s open
+    /// table whose worker ends with `worker_suffix`.
+    pub fn cell_label(&self, identity: &str, worker_suffix: &str, column: usize) -> Option<String> {
+        let label = self.browser.run(
+            "const [id, suffix, col] = arguments;
+             const card = document.querySelector(`.jdc[data-identity=\"${id}\"]`);
+             const row = [...card.querySelectorAll('tbody tr')]
+               .find((tr) => tr.cells[4].innerText.trim().endsWith(suffix));
+             return row ? row.cells[col].getAttribute('aria-label') : null;",
+            json!([identity, worker_suffix, column]),
+        );
+        label.as_str().map(str::to_owned)
+    }
+
     /// Where the keyboard focus is: the element's tag, id and, for a card's
     /// summary, the card's identity.
     pub fn focused(&self) -> Value {
