@@ -405,7 +405,9 @@ impl Tracker {
     /// reported as the SV1 device behind it when `devices` knows it: its
     /// make, worker name, measured hash rate and connection time; else with
     /// its make unknown. Either way `via` names the translator, and the
-    /// translator's own `SRI` is never a miner's vendor.
+    /// translator's own `SRI` is never a miner's vendor. A channel whose
+    /// device the translator says has left is not reported, even before the
+    /// JDC logs its close.
     pub fn miners_with(&self, devices: &Devices) -> Vec<Miner> {
         // Channel ids are per downstream: matching by id alone is safe only
         // while a single translator is connected.
@@ -413,26 +415,29 @@ impl Tracker {
         self.downstreams
             .values()
             .flat_map(|d| {
-                d.channels.iter().map(move |c| {
-                    if !d.is_proxy() {
-                        return Miner {
-                            vendor: d.device.vendor.clone(),
-                            hardware_version: d.device.hardware_version.clone(),
-                            firmware: d.device.firmware.clone(),
-                            device_id: d.device.device_id.clone(),
-                            nominal_hash_rate: c.nominal_hash_rate,
-                            user_identity: c.user_identity.clone(),
-                            connected_at: c.connected_at.clone(),
-                            via: None,
-                        };
-                    }
-                    let sv1 = devices.by_upstream_identity(&c.user_identity).or_else(|| {
-                        (proxies == 1)
-                            .then(|| devices.by_channel_id(c.id))
-                            .flatten()
-                    });
-                    behind_translator(d, c, sv1)
-                })
+                d.channels
+                    .iter()
+                    .filter(move |c| !(d.is_proxy() && devices.departed(&c.user_identity)))
+                    .map(move |c| {
+                        if !d.is_proxy() {
+                            return Miner {
+                                vendor: d.device.vendor.clone(),
+                                hardware_version: d.device.hardware_version.clone(),
+                                firmware: d.device.firmware.clone(),
+                                device_id: d.device.device_id.clone(),
+                                nominal_hash_rate: c.nominal_hash_rate,
+                                user_identity: c.user_identity.clone(),
+                                connected_at: c.connected_at.clone(),
+                                via: None,
+                            };
+                        }
+                        let sv1 = devices.by_upstream_identity(&c.user_identity).or_else(|| {
+                            (proxies == 1)
+                                .then(|| devices.by_channel_id(c.id))
+                                .flatten()
+                        });
+                        behind_translator(d, c, sv1)
+                    })
             })
             .collect()
     }
@@ -716,6 +721,20 @@ mod tests {
         );
         // The device's own connection time, from the translator's log.
         assert_eq!(miners[1].connected_at, at(1));
+        // The cgminer leaves the translator: gone from the report before the
+        // JDC logs its channel's close.
+        for p in translator_log(&l(
+            5,
+            "🔌 Downstream: 2 disconnected and removed from sv1 server downstreams",
+        )) {
+            devices.apply(p);
+        }
+        let left: Vec<String> = t
+            .miners_with(&devices)
+            .into_iter()
+            .map(|m| m.user_identity)
+            .collect();
+        assert_eq!(left, ["a.nerd", "acct.rig1", "acct.miner3"]);
     }
 
     #[test]

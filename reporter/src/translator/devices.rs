@@ -15,7 +15,7 @@
 //! over the API's (they are the same text); the API's measured hash rate over
 //! the JDC's nominal one.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::time::Instant;
 
 use super::agent::{make_of, Make};
@@ -76,6 +76,11 @@ pub struct Devices {
     next_request: u32,
     /// Whether the translator's start was read, so request ids are known.
     started: bool,
+    /// The identities of channels whose device has left since the
+    /// translator started (`miner<k>` is never reused within a run): the
+    /// JDC may not have logged their close yet, or not in a way that names
+    /// the downstream.
+    departed: BTreeSet<String>,
 }
 
 impl Devices {
@@ -143,7 +148,9 @@ impl Devices {
                 self.by_id.entry(downstream_id).or_default().username = Some(username);
             }
             Event::Gone { downstream_id } => {
-                self.by_id.remove(&downstream_id);
+                if let Some(gone) = self.by_id.remove(&downstream_id) {
+                    self.departed.extend(gone.upstream_identity);
+                }
                 self.opening.retain(|_, d| *d != downstream_id);
             }
         }
@@ -156,8 +163,14 @@ impl Devices {
     /// listed may have connected after the snapshot, and is left to the log.)
     pub fn reconcile(&mut self, clients: &[ApiClient], now: Instant, settled_before: Instant) {
         let listed: BTreeMap<u32, &ApiClient> = clients.iter().map(|c| (c.client_id, c)).collect();
+        let departed = &mut self.departed;
         self.by_id.retain(|id, device| {
-            listed.contains_key(id) || device.listed.is_none_or(|seen| seen >= settled_before)
+            let kept =
+                listed.contains_key(id) || device.listed.is_none_or(|seen| seen >= settled_before);
+            if !kept {
+                departed.extend(device.upstream_identity.clone());
+            }
+            kept
         });
         for client in clients {
             let device = self.by_id.entry(client.client_id).or_default();
@@ -187,6 +200,12 @@ impl Devices {
         self.by_id
             .values()
             .find(|d| d.channel_id == Some(channel_id))
+    }
+
+    /// Whether the device whose channel was opened as `identity` has left
+    /// the translator.
+    pub fn departed(&self, identity: &str) -> bool {
+        self.departed.contains(identity)
     }
 
     /// How many devices are known.
@@ -251,9 +270,12 @@ mod tests {
         );
         apply(&mut devices, 3, Event::Gone { downstream_id: 1 });
         assert!(devices.by_upstream_identity("acct.miner1").is_none());
+        assert!(devices.departed("acct.miner1"));
+        assert!(!devices.departed("acct.miner2"));
         // A restart forgets everyone; miner<k> counts again from 1.
         apply(&mut devices, 4, Event::Started);
         assert!(devices.is_empty());
+        assert!(!devices.departed("acct.miner1"), "a new run reuses miner1");
         connect(&mut devices, 5, 1, "whatsminer/v1.0");
         assert_eq!(
             devices
