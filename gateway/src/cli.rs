@@ -11,7 +11,7 @@ use clap::Parser;
 use reqwest::Url;
 
 use crate::config::{
-    range, Config, CountRange, DurationRange, DEFAULT_MAX_FORWARDS,
+    range, Config, CountRange, DurationRange, DEFAULT_BODY_MEMORY_MIB, DEFAULT_MAX_FORWARDS,
     DEFAULT_MAX_REQUESTS_PER_ADDRESS,
 };
 use crate::error::Error;
@@ -109,6 +109,15 @@ pub struct Cli {
     #[arg(long, value_name = "N", default_value_t = DEFAULT_MAX_REQUESTS_PER_ADDRESS as u64,
           value_parser = |t: &str| count(range::MAX_REQUESTS_PER_ADDRESS, t))]
     pub max_requests_per_address: u64,
+
+    /// MiB of request bodies the gateway holds at once, being received or
+    /// forwarded. A request whose body would go past it gets 503 with
+    /// Retry-After: 5. One address holds at most --max-requests-per-address
+    /// bodies of up to 4 MiB each; this bounds what many addresses hold
+    /// together. From 8 to 65536.
+    #[arg(long, value_name = "MIB", default_value_t = DEFAULT_BODY_MEMORY_MIB as u64,
+          value_parser = |t: &str| count(range::BODY_MEMORY_MIB, t))]
+    pub body_memory: u64,
 
     /// How long the Worker may take to answer; then the JDC gets 504. From
     /// 100ms to 5m.
@@ -264,6 +273,7 @@ impl Cli {
         config.max_connections = max_connections;
         config.max_forwards = self.max_forwards as usize;
         config.max_requests_per_address = self.max_requests_per_address as usize;
+        config.body_memory_mib = self.body_memory as usize;
         config.worker_timeout = self.worker_timeout;
         config.request_timeout = self.request_timeout;
         config.drain_timeout = self.drain_timeout;

@@ -35,6 +35,13 @@ pub const DEFAULT_MAX_FORWARDS: usize = 64;
 /// eight addresses at their share still leave most of `--max-forwards`.
 pub const DEFAULT_MAX_REQUESTS_PER_ADDRESS: usize = 8;
 
+/// MiB of request bodies held at once, being received or forwarded; a
+/// request whose body would go past it gets a 503. Before bodies waited
+/// for a forwarding place, 64 places of 4 MiB bounded them at 256 MiB;
+/// now one address holds at most 8 bodies (32 MiB), and this bounds what
+/// many addresses hold together: it takes 16 of them sending 32 MiB each.
+pub const DEFAULT_BODY_MEMORY_MIB: usize = 512;
+
 /// How long the pool's listener may take to accept a relayed connection.
 pub const BACKEND_CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
 
@@ -101,6 +108,11 @@ pub mod range {
         flag: "--max-requests-per-address",
         min: 1,
         max: 10_000,
+    };
+    pub const BODY_MEMORY_MIB: CountRange = CountRange {
+        flag: "--body-memory",
+        min: 8,
+        max: 65_536,
     };
     pub const THREADS: CountRange = CountRange {
         flag: "--threads",
@@ -169,6 +181,8 @@ pub struct Config {
     pub max_forwards: usize,
     /// See [`DEFAULT_MAX_REQUESTS_PER_ADDRESS`].
     pub max_requests_per_address: usize,
+    /// See [`DEFAULT_BODY_MEMORY_MIB`].
+    pub body_memory_mib: usize,
     /// See [`DEFAULT_WORKER_TIMEOUT`].
     pub worker_timeout: Duration,
     /// See [`DEFAULT_REQUEST_TIMEOUT`].
@@ -195,6 +209,7 @@ impl Config {
             max_connections: 10_000,
             max_forwards: DEFAULT_MAX_FORWARDS,
             max_requests_per_address: DEFAULT_MAX_REQUESTS_PER_ADDRESS,
+            body_memory_mib: DEFAULT_BODY_MEMORY_MIB,
             worker_timeout: DEFAULT_WORKER_TIMEOUT,
             request_timeout: DEFAULT_REQUEST_TIMEOUT,
             drain_timeout: DEFAULT_DRAIN_TIMEOUT,

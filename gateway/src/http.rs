@@ -10,7 +10,8 @@
 //!   over the Worker's own limit (413, by `Content-Length` before reading,
 //!   or while reading), a body slower than the request timeout (408), an
 //!   address over its share of open requests (429, see [`crate::share`]),
-//!   every forwarding place taken (503 with `Retry-After`), a head over
+//!   every forwarding place or the body memory taken (503 with
+//!   `Retry-After`), a head over
 //!   8 KiB (431) and bytes that are not HTTP (400). A head slower than the
 //!   request timeout closes the connection.
 //! - The Worker's failures become 502 (unreachable) and 504 (too slow).
@@ -36,7 +37,7 @@ use std::time::Duration;
 use bytes::Bytes;
 use dmr_shared::api::REPORTS_PATH;
 use dmr_shared::limits::MAX_BODY_BYTES;
-use http_body_util::{BodyExt, Full, LengthLimitError, Limited};
+use http_body_util::{BodyExt, Full};
 use hyper::body::Incoming;
 use hyper::header::{
     HeaderName, HeaderValue, ALLOW, CACHE_CONTROL, CONTENT_LENGTH, CONTENT_TYPE, LINK, RETRY_AFTER,
@@ -48,7 +49,7 @@ use hyper::{Method, Request, Response, StatusCode};
 use hyper_util::rt::{TokioIo, TokioTimer};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
-use tokio::sync::watch;
+use tokio::sync::{watch, OwnedSemaphorePermit, Semaphore};
 use tokio::time::Instant;
 
 use crate::answer::{Answer, Body, OwnAnswers};
@@ -89,6 +90,8 @@ pub struct HttpContext {
     pub forwarder: Forwarder,
     pub metrics: Arc<Metrics>,
     pub shares: Arc<Shares>,
+    /// Request bodies held at once, a permit a byte (`--body-memory`).
+    pub body_memory: Arc<Semaphore>,
     pub request_timeout: Duration,
 }
 
@@ -198,15 +201,19 @@ async fn route(req: Request<Incoming>, peer: SocketAddr, ctx: &HttpContext) -> R
     }
 
     let (parts, body) = req.into_parts();
-    let read = tokio::time::timeout(
-        ctx.request_timeout,
-        Limited::new(body, MAX_BODY_BYTES).collect(),
-    )
-    .await;
-    let body = match read {
-        Ok(Ok(collected)) => collected.to_bytes(),
-        Ok(Err(e)) if e.downcast_ref::<LengthLimitError>().is_some() => return too_large(ctx),
-        Ok(Err(_)) => {
+    let read = tokio::time::timeout(ctx.request_timeout, read_body(body, ctx)).await;
+    let (body, _memory) = match read {
+        Ok(Ok(read)) => read,
+        Ok(Err(BodyError::TooLarge)) => return too_large(ctx),
+        Ok(Err(BodyError::NoMemory)) => {
+            let detail = format!(
+                "the gateway holds as many request bodies as it may right now; retry in {BUSY_RETRY_AFTER_SECS} s"
+            );
+            let answer = Answer::new(StatusCode::SERVICE_UNAVAILABLE, detail)
+                .retry_after(BUSY_RETRY_AFTER_SECS);
+            return local(ctx, answer);
+        }
+        Ok(Err(BodyError::Framing)) => {
             let detail = "the request body is not framed as its head says";
             return local(ctx, Answer::new(StatusCode::BAD_REQUEST, detail));
         }
@@ -290,6 +297,93 @@ async fn route(req: Request<Incoming>, peer: SocketAddr, ctx: &HttpContext) -> R
     }
 }
 
+/// Why a body was not read in full.
+enum BodyError {
+    /// Over the Worker's limit: 413.
+    TooLarge,
+    /// Over the gateway's body memory (`--body-memory`): 503.
+    NoMemory,
+    /// Broken chunked framing, or the client closed inside it: 400.
+    Framing,
+}
+
+/// Reads a request body, up to the Worker's limit, taking its bytes from
+/// the body memory as they arrive (not as the head announces them: a
+/// client that announces 4 MiB and sends nothing holds nothing).
+async fn read_body(
+    mut body: Incoming,
+    ctx: &HttpContext,
+) -> Result<(Bytes, BodyMemoryHeld), BodyError> {
+    let mut held = BodyMemoryHeld::new(ctx.body_memory.clone(), ctx.metrics.clone());
+    let mut all = bytes::BytesMut::new();
+    while let Some(frame) = body.frame().await {
+        let frame = frame.map_err(|_| BodyError::Framing)?;
+        let Ok(data) = frame.into_data() else {
+            continue; // trailers: not forwarded
+        };
+        if all.len() + data.len() > MAX_BODY_BYTES {
+            return Err(BodyError::TooLarge);
+        }
+        if !held.take(data.len()) {
+            return Err(BodyError::NoMemory);
+        }
+        all.extend_from_slice(&data);
+    }
+    Ok((all.freeze(), held))
+}
+
+/// Bytes of the body memory one request holds, given back on drop.
+pub struct BodyMemoryHeld {
+    memory: Arc<Semaphore>,
+    permit: Option<OwnedSemaphorePermit>,
+    bytes: usize,
+    metrics: Arc<Metrics>,
+}
+
+impl BodyMemoryHeld {
+    fn new(memory: Arc<Semaphore>, metrics: Arc<Metrics>) -> BodyMemoryHeld {
+        BodyMemoryHeld {
+            memory,
+            permit: None,
+            bytes: 0,
+            metrics,
+        }
+    }
+
+    /// Takes `n` more bytes, or `false` when the memory does not have them.
+    fn take(&mut self, n: usize) -> bool {
+        let Ok(n32) = u32::try_from(n) else {
+            return false;
+        };
+        if n == 0 {
+            return true;
+        }
+        let Ok(more) = self.memory.clone().try_acquire_many_owned(n32) else {
+            return false;
+        };
+        match &mut self.permit {
+            Some(permit) => permit.merge(more),
+            None => self.permit = Some(more),
+        }
+        self.bytes += n;
+        self.metrics.body_bytes.inc_by(n as i64);
+        true
+    }
+}
+
+impl Drop for BodyMemoryHeld {
+    fn drop(&mut self) {
+        self.metrics.body_bytes.dec_by(self.bytes as i64);
+    }
+}
+
+/// The body memory, `mib` MiB, one permit a byte.
+pub fn body_memory(mib: usize) -> Arc<Semaphore> {
+    Arc::new(Semaphore::new(
+        mib.saturating_mul(1024 * 1024).min(Semaphore::MAX_PERMITS),
+    ))
+}
+
 /// A report being forwarded, shown by the `forwarding` gauge while it lives.
 struct Forwarding<'a>(&'a Metrics);
 
@@ -319,4 +413,26 @@ fn local(ctx: &HttpContext, answer: Answer) -> Response<Body> {
 
 fn empty() -> Body {
     Full::new(Bytes::new()).map_err(Into::into).boxed()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn body_memory_is_taken_by_the_byte_and_given_back() {
+        let metrics = Arc::new(Metrics::new());
+        let memory = body_memory(8);
+        let mut a = BodyMemoryHeld::new(memory.clone(), metrics.clone());
+        let mut b = BodyMemoryHeld::new(memory.clone(), metrics.clone());
+        assert!(a.take(4 * 1024 * 1024 - 1));
+        assert!(b.take(4 * 1024 * 1024 - 1));
+        let mut c = BodyMemoryHeld::new(memory.clone(), metrics.clone());
+        assert!(!c.take(150));
+        assert!(c.take(2));
+        assert_eq!(metrics.body_bytes.get(), 8 * 1024 * 1024);
+        drop((a, b, c));
+        assert_eq!(metrics.body_bytes.get(), 0);
+        assert_eq!(memory.available_permits(), 8 * 1024 * 1024);
+    }
 }

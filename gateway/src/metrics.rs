@@ -63,6 +63,8 @@ pub struct Metrics {
     /// Reports being forwarded to the Worker now (places of
     /// `--max-forwards` taken).
     pub forwarding: Gauge,
+    /// Bytes of request bodies held now (received, or being forwarded).
+    pub body_bytes: Gauge,
     /// Addresses with HTTP requests open now.
     pub http_addresses: Gauge,
     /// HTTP requests refused (429) because their address already held its
@@ -92,6 +94,7 @@ impl Metrics {
         let local_answers = Family::<Labels, Counter>::default();
         let forwarding = Gauge::default();
         let http_addresses = Gauge::default();
+        let body_bytes = Gauge::default();
         let share_refusals = Counter::default();
 
         registry.register(
@@ -131,13 +134,18 @@ impl Metrics {
         );
         registry.register(
             "local_answers",
-            "HTTP requests answered by the gateway itself, by status (400 not HTTP, 404 path, 405 method, 408 too slow, 413 too large, 414 and 431 head too large, 429 address over its share, 503 every forwarding place taken)",
+            "HTTP requests answered by the gateway itself, by status (400 not HTTP, 404 path, 405 method, 408 too slow, 413 too large, 414 and 431 head too large, 429 address over its share, 503 every forwarding place or the body memory taken)",
             local_answers.clone(),
         );
         registry.register(
             "forwarding",
             "Reports being forwarded to the Worker now: places of --max-forwards taken (a report takes one once its body has arrived)",
             forwarding.clone(),
+        );
+        registry.register(
+            "body_bytes",
+            "Bytes of request bodies held now, being received or forwarded (at most --body-memory MiB)",
+            body_bytes.clone(),
         );
         registry.register(
             "http_addresses",
@@ -187,6 +195,7 @@ impl Metrics {
             local_answers,
             forwarding,
             http_addresses,
+            body_bytes,
             share_refusals,
             http,
             sv1,

@@ -105,6 +105,7 @@ impl Gateway {
                 config.max_requests_per_address,
                 metrics.clone(),
             )),
+            body_memory: http::body_memory(config.body_memory_mib),
             request_timeout: config.request_timeout,
         });
         Ok(Gateway {

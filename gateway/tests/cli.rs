@@ -108,6 +108,7 @@ fn settings_out_of_range_are_refused_by_name() {
         ("--max-connections", "from 1 to 1000000", "1000001"),
         ("--max-forwards", "from 1 to 10000", "10001"),
         ("--max-requests-per-address", "from 1 to 10000", "10001"),
+        ("--body-memory", "from 8 to 65536", "65537"),
         ("--threads", "from 1 to 1024", "1025"),
     ];
     for (flag, range, over) in counts {

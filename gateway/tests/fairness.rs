@@ -63,6 +63,10 @@ struct Setup {
 }
 
 fn setup(request_timeout: Duration) -> Setup {
+    setup_with(request_timeout, |_| {})
+}
+
+fn setup_with(request_timeout: Duration, tune: impl FnOnce(&mut mining_gateway::Config)) -> Setup {
     let rt = common::runtime();
     let sv2 = Backend::silent(&rt);
     let upstream = Upstream::start(&rt);
@@ -74,6 +78,7 @@ fn setup(request_timeout: Duration) -> Setup {
         cfg.max_requests_per_address,
         DEFAULT_MAX_REQUESTS_PER_ADDRESS
     );
+    tune(&mut cfg);
     let gateway = start(&rt, cfg);
     Setup {
         gateway,
@@ -302,4 +307,52 @@ fn requests_within_the_share_end_with_408_at_the_request_timeout() {
     assert_eq!(read_answer(&mut jdc).unwrap().status, 200);
     let mut rest = Vec::new();
     let _ = jdc.read_to_end(&mut rest);
+}
+
+/// Bodies on their way hold the body memory (`--body-memory`) by the bytes
+/// that have arrived. Two addresses holding nearly all of it leave a third
+/// a few bytes: a body past them gets 503 with `Retry-After`; once one of
+/// the two goes away, reports are forwarded again.
+#[test]
+fn bodies_past_the_body_memory_get_503_until_some_is_given_back() {
+    const MIB: usize = 1024 * 1024;
+    let s = setup_with(Duration::from_secs(20), |cfg| cfg.body_memory_mib = 8);
+    let addr = s.gateway.addr;
+    let big = |source: [u8; 4]| {
+        let mut stream = connect_from(source, addr);
+        let head = format!(
+            "POST {REPORTS_PATH} HTTP/1.1\r\nHost: pool\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n",
+            4 * MIB
+        );
+        stream.write_all(head.as_bytes()).unwrap();
+        stream.write_all(&vec![b' '; 4 * MIB - 1]).unwrap();
+        stream
+    };
+    let first = big([127, 0, 0, 2]);
+    let _second = big([127, 0, 0, 3]);
+    eventually("both bodies to be held", || {
+        s.gateway.metric("mining_gateway_body_bytes") == (8 * MIB - 2) as f64
+    });
+
+    let mut jdc = connect_from(HONEST, addr);
+    jdc.write_all(&post(REPORTS_PATH, &[], REPORT.as_bytes()))
+        .unwrap();
+    let answer = read_answer(&mut jdc).expect("an answer");
+    assert_own_answer(&answer, 503);
+    assert_eq!(answer.header("retry-after").as_deref(), Some("5"));
+    assert_eq!(
+        s.gateway.metric("mining_gateway_body_bytes"),
+        (8 * MIB - 2) as f64
+    );
+
+    drop(first);
+    eventually("the first body's memory to be given back", || {
+        s.gateway.metric("mining_gateway_body_bytes") == (4 * MIB - 1) as f64
+    });
+    let times = honest_reports(addr);
+    println!(
+        "body memory: with half of it held, reports answered 200 in {}",
+        millis(&times)
+    );
+    assert_eq!(s.upstream.received().len(), HONEST_REPORTS);
 }
