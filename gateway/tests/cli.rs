@@ -105,16 +105,17 @@ fn settings_out_of_range_are_refused_by_name() {
         }
     }
     let counts = [
-        ("--max-connections", "from 1 to 1000000", "1000001"),
-        ("--max-forwards", "from 1 to 10000", "10001"),
-        ("--max-requests-per-address", "from 1 to 10000", "10001"),
-        ("--body-memory", "from 8 to 65536", "65537"),
-        ("--threads", "from 1 to 1024", "1025"),
+        ("--max-connections <N>", "from 1 to 1000000", "1000001"),
+        ("--max-forwards <N>", "from 1 to 10000", "10001"),
+        ("--max-requests-per-address <N>", "from 1 to 10000", "10001"),
+        ("--body-memory <MIB>", "from 8 to 65536", "65537"),
+        ("--threads <N>", "from 1 to 1024", "1025"),
     ];
     for (flag, range, over) in counts {
         for bad in ["0", over, "-1", "1.5", "99999999999999999999999", "many"] {
-            let needle = format!("{flag} <N>': must be a whole number {range}");
-            cases.push((format!("{flag}={bad}"), vec![needle]));
+            let needle = format!("{flag}': must be a whole number {range}");
+            let name = flag.split(' ').next().unwrap();
+            cases.push((format!("{name}={bad}"), vec![needle]));
         }
     }
     for (flag, bad) in [
