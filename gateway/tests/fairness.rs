@@ -246,6 +246,19 @@ const EIGHT: [[u8; 4]; 8] = [
     [127, 0, 0, 9],
 ];
 
+/// The same reports with no greedy client, to compare the times with.
+#[test]
+fn with_no_greedy_client_reports_take_the_workers_time() {
+    let s = setup(Duration::from_secs(20));
+    let times = honest_reports(s.gateway.addr);
+    println!(
+        "fairness: no greedy requests: {} reports answered 200 in {} (the Worker takes {} ms)",
+        times.len(),
+        millis(&times),
+        WORKER_TIME.as_millis()
+    );
+}
+
 #[test]
 fn one_address_with_64_heads_starves_no_one() {
     scenario(&ONE, 64, Greed::Head);
