@@ -61,16 +61,36 @@ pub const TRANSLATOR_HARDWARE: &str = "Translator Proxy";
 /// at either end is dropped, so no name is all punctuation (`./sv2`,
 /// `()/sv2`). `None` when nothing is left.
 pub fn sanitize_vendor(raw: &str) -> Option<String> {
-    let kept: String = raw
-        .chars()
-        .map(|c| if c.is_whitespace() { ' ' } else { c })
-        .filter(|c| c.is_ascii_alphanumeric() || " +-._()".contains(*c))
-        .collect();
-    let joined = kept.split_whitespace().collect::<Vec<_>>().join(" ");
-    // ASCII only by now, so any byte index is a character boundary.
-    let start = joined.find(|c: char| c.is_ascii_alphanumeric())?;
-    let mut clean = joined[start..].to_owned();
-    clean.truncate(MAX_VENDOR_LEN);
+    // One pass into one string: characters kept from the first letter or
+    // digit on, each run of whitespace (and of characters dropped within
+    // it) as one space between kept ones, up to the length limit. Every
+    // miner of every report goes through here, twice.
+    let mut clean = String::with_capacity(raw.len().min(MAX_VENDOR_LEN));
+    let mut space = false;
+    for c in raw.chars() {
+        if c.is_whitespace() {
+            space = true;
+            continue;
+        }
+        let kept = c.is_ascii_alphanumeric() || (!clean.is_empty() && "+-._()".contains(c));
+        if !kept {
+            continue;
+        }
+        if space && !clean.is_empty() {
+            if clean.len() == MAX_VENDOR_LEN {
+                break;
+            }
+            clean.push(' ');
+        }
+        space = false;
+        if clean.len() == MAX_VENDOR_LEN {
+            break;
+        }
+        clean.push(c);
+    }
+    if clean.is_empty() {
+        return None;
+    }
     while let Some(last) = clean.chars().last() {
         let dangling = match last {
             ' ' | '.' | '-' | '_' | '(' => true,
@@ -91,12 +111,13 @@ pub fn sanitize_vendor(raw: &str) -> Option<String> {
 /// Whether a (sanitized) vendor names the JDC itself rather than a device:
 /// `jd-client` and its spellings, with or without `sv2`.
 pub fn names_the_jdc(vendor: &str) -> bool {
-    let letters: String = vendor
-        .chars()
-        .filter(char::is_ascii_alphanumeric)
-        .map(|c| c.to_ascii_lowercase())
-        .collect();
-    letters == "jdclient" || letters == "jdclientsv2"
+    let letters = || {
+        vendor
+            .chars()
+            .filter(char::is_ascii_alphanumeric)
+            .map(|c| c.to_ascii_lowercase())
+    };
+    letters().eq("jdclient".chars()) || letters().eq("jdclientsv2".chars())
 }
 
 /// Whether `miner` is a channel of the SRI translator rather than a
@@ -272,6 +293,72 @@ mod tests {
 
     fn miner(vendor: &str) -> Miner {
         testing::miner(vendor, 1e12, "bc1q.w")
+    }
+
+    /// The rule as first written (in four passes): the one pass must give
+    /// exactly what it gave.
+    fn reference(raw: &str) -> Option<String> {
+        let kept: String = raw
+            .chars()
+            .map(|c| if c.is_whitespace() { ' ' } else { c })
+            .filter(|c| c.is_ascii_alphanumeric() || " +-._()".contains(*c))
+            .collect();
+        let joined = kept.split_whitespace().collect::<Vec<_>>().join(" ");
+        // ASCII only by now, so any byte index is a character boundary.
+        let start = joined.find(|c: char| c.is_ascii_alphanumeric())?;
+        let mut clean = joined[start..].to_owned();
+        clean.truncate(MAX_VENDOR_LEN);
+        while let Some(last) = clean.chars().last() {
+            let dangling = match last {
+                ' ' | '.' | '-' | '_' | '(' => true,
+                ')' => clean.matches('(').count() < clean.matches(')').count(),
+                '+' => !clean
+                    .trim_end_matches('+')
+                    .ends_with(|c: char| c.is_ascii_alphanumeric()),
+                _ => false,
+            };
+            if !dangling {
+                break;
+            }
+            clean.pop();
+        }
+        Some(clean)
+    }
+
+    #[test]
+    fn one_pass_sanitizing_gives_what_the_rule_as_written_gives() {
+        let alphabet = [
+            ' ', '\t', '\u{a0}', '+', '-', '.', '_', '(', ')', 'a', 'Z', '7', '/', '<', 'é',
+            '\u{200b}',
+        ];
+        let mut strings = vec![String::new()];
+        for _ in 0..4 {
+            let longer: Vec<String> = strings
+                .iter()
+                .flat_map(|s| alphabet.iter().map(move |c| format!("{s}{c}")))
+                .collect();
+            strings.extend(longer);
+        }
+        for raw in &strings {
+            assert_eq!(sanitize_vendor(raw), reference(raw), "{raw:?}");
+        }
+        // Around the length limit, with spaces and punctuation at the cut.
+        for pad in 25..40 {
+            for tail in strings.iter().step_by(97) {
+                let raw = format!("{}{tail}", "b".repeat(pad));
+                assert_eq!(sanitize_vendor(&raw), reference(&raw), "{raw:?}");
+                let raw = format!(" .{}  {tail} x", "c".repeat(pad - 10));
+                assert_eq!(sanitize_vendor(&raw), reference(&raw), "{raw:?}");
+            }
+        }
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn one_pass_sanitizing_agrees_on_any_text(raw in "(?s).{0,80}", ascii in "[ -~\t]{0,80}") {
+            proptest::prop_assert_eq!(sanitize_vendor(&raw), reference(&raw));
+            proptest::prop_assert_eq!(sanitize_vendor(&ascii), reference(&ascii));
+        }
     }
 
     #[test]
