@@ -11,11 +11,13 @@
 //! answers hyper gives on its own to a request it cannot parse (400, 414,
 //! 431), which [`OwnAnswers`] replaces with the gateway's.
 
+use std::future::Future;
 use std::io;
 use std::pin::Pin;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::task::{ready, Context, Poll};
+use std::time::Duration;
 
 use bytes::{Buf, Bytes};
 use dmr_shared::api::PROBLEM_CONTENT_TYPE;
@@ -27,9 +29,17 @@ use hyper::header::{
 };
 use hyper::{Response, StatusCode};
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
+use tokio::time::Sleep;
 
 use crate::http::MAX_HEADER_BYTES;
 use crate::metrics::Metrics;
+
+/// After an answer, how long the gateway goes on reading (and dropping)
+/// what the client still sends before it closes, and how much of it:
+/// closing a socket with unread bytes resets the connection, and the
+/// client could lose the answer it has not read yet.
+pub const LINGER: Duration = Duration::from_secs(1);
+pub const LINGER_BYTES: usize = 64 * 1024;
 
 /// A response body, as hyper serves it.
 pub type Body = BoxBody<Bytes, Box<dyn std::error::Error + Send + Sync>>;
@@ -162,7 +172,8 @@ impl Answer {
 /// parse (its bare 400, 414 or 431, which hyper writes only then and
 /// without a hook to change them). Those bytes are replaced by the
 /// gateway's [`Answer::unparsable`] with the same status; everything else
-/// passes through.
+/// passes through. When hyper closes the connection, what the client still
+/// sends is read and dropped for up to [`LINGER`] first.
 #[derive(Debug)]
 pub struct OwnAnswers<T> {
     inner: T,
@@ -170,6 +181,9 @@ pub struct OwnAnswers<T> {
     routed: Arc<AtomicBool>,
     metrics: Arc<Metrics>,
     replacing: Replacing,
+    /// Once the sending half is shut: until when, and how much more, the
+    /// client's bytes are dropped before the close.
+    lingering: Option<(Pin<Box<Sleep>>, usize)>,
 }
 
 #[derive(Debug)]
@@ -189,6 +203,7 @@ impl<T> OwnAnswers<T> {
             routed,
             metrics,
             replacing: Replacing::No,
+            lingering: None,
         }
     }
 }
@@ -238,7 +253,7 @@ impl<T: AsyncRead + Unpin> AsyncRead for OwnAnswers<T> {
     }
 }
 
-impl<T: AsyncWrite + Unpin> AsyncWrite for OwnAnswers<T> {
+impl<T: AsyncRead + AsyncWrite + Unpin> AsyncWrite for OwnAnswers<T> {
     fn poll_write(
         mut self: Pin<&mut Self>,
         cx: &mut Context<'_>,
@@ -279,7 +294,29 @@ impl<T: AsyncWrite + Unpin> AsyncWrite for OwnAnswers<T> {
         if let Replacing::Writing(_) = self.replacing {
             ready!(self.poll_replace(cx, &[]))?;
         }
-        Pin::new(&mut self.inner).poll_shutdown(cx)
+        let this = &mut *self;
+        if this.lingering.is_none() {
+            ready!(Pin::new(&mut this.inner).poll_shutdown(cx))?;
+            this.lingering = Some((Box::pin(tokio::time::sleep(LINGER)), LINGER_BYTES));
+        }
+        let Some((deadline, left)) = &mut this.lingering else {
+            return Poll::Ready(Ok(()));
+        };
+        let mut scratch = [0u8; 4096];
+        while *left > 0 {
+            if deadline.as_mut().poll(cx).is_ready() {
+                break;
+            }
+            let mut buf = ReadBuf::new(&mut scratch);
+            match ready!(Pin::new(&mut this.inner).poll_read(cx, &mut buf)) {
+                Ok(()) if !buf.filled().is_empty() => {
+                    *left = left.saturating_sub(buf.filled().len());
+                }
+                // The client's FIN, or an error: nothing more to wait for.
+                _ => break,
+            }
+        }
+        Poll::Ready(Ok(()))
     }
 }
 

@@ -160,6 +160,16 @@ Example (the pool's SV2 listener moved to 127.0.0.1:34254):
 Each connection is logged once, when its class is decided, and each
 forwarded report once, with the Worker's status.
 
+HTTP connections carry one request each. What the gateway answers itself
+(400, 404, 405, 408, 413, 429, 431, 502, 503, 504) is application/problem+json
+with X-Content-Type-Options: nosniff and Cache-Control: no-store, and repeats
+nothing of the request. Fair forwarding: a report takes a --max-forwards
+place only once its body has arrived; one address has at most
+--max-requests-per-address requests open (429 beyond); bodies hold at most
+--body-memory MiB together (503 beyond). An address refused for its share is
+counted in mining_gateway_share_refusals_total and logged, at most one line
+every 10 s.
+
 Exit status:
   0  stopped by SIGTERM or SIGINT
   1  could not run

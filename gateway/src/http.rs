@@ -52,7 +52,7 @@ use tokio::net::TcpStream;
 use tokio::sync::{watch, OwnedSemaphorePermit, Semaphore};
 use tokio::time::Instant;
 
-use crate::answer::{Answer, Body, OwnAnswers};
+use crate::answer::{Answer, Body, OwnAnswers, LINGER, LINGER_BYTES};
 use crate::forward::{ForwardError, Forwarder};
 use crate::metrics::Metrics;
 use crate::rewind::Rewind;
@@ -65,13 +65,6 @@ pub const MAX_HEADER_BYTES: usize = 8 * 1024;
 /// What a JDC is told to wait when every forwarding place is taken, or its
 /// address holds its share: its own retry starts at 5 s.
 pub const BUSY_RETRY_AFTER_SECS: u32 = 5;
-
-/// After an answer written before the request was read, how long the
-/// gateway goes on reading (and dropping) what the client sends, and how
-/// much of it: closing with unread bytes would reset the connection, and
-/// the client could lose the answer.
-const LINGER: Duration = Duration::from_secs(1);
-const LINGER_BYTES: usize = 64 * 1024;
 
 /// Response headers passed from the Worker to the JDC as sent.
 const PASSED_DOWN: [HeaderName; 7] = [

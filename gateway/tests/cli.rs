@@ -35,7 +35,14 @@ fn help_is_written_for_pool_operators() {
         .stdout(predicate::str::contains("--report-url <URL>"))
         .stdout(predicate::str::contains("GATEWAY_TOKEN"))
         .stdout(predicate::str::contains("MINING_GATEWAY_TOKEN"))
-        .stdout(predicate::str::contains("Exit status"));
+        .stdout(predicate::str::contains("Exit status"))
+        .stdout(predicate::str::contains("--max-requests-per-address <N>"))
+        .stdout(predicate::str::contains("--body-memory <MIB>"))
+        .stdout(predicate::str::contains("From 1 to --max-forwards"))
+        .stdout(predicate::str::contains(
+            "mining_gateway_share_refusals_total",
+        ))
+        .stdout(predicate::str::contains("X-Content-Type-Options: nosniff"));
 }
 
 #[test]

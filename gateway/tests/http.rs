@@ -263,31 +263,26 @@ fn slow_bodies_and_slow_headers_are_cut_off() {
 }
 
 #[test]
-fn a_huge_header_and_pipelined_garbage_get_4xx_or_a_close() {
+fn a_huge_header_gets_431_and_pipelined_garbage_is_never_read() {
     let s = setup(|_| {});
+    // 64 KiB of head: the gateway reads 8 KiB, answers, and drops what
+    // follows before it closes, so the answer is not lost to a reset.
     let huge = format!(
         "POST {REPORTS_PATH} HTTP/1.1\r\nHost: pool\r\nX-Padding: {}\r\nContent-Length: 0\r\n\r\n",
         "a".repeat(64 * 1024)
     );
     let mut jdc = connect(s.gateway.addr);
     let _ = jdc.write_all(huge.as_bytes());
-    let answer = read_answer(&mut jdc);
-    println!("huge header: {:?}", answer.as_ref().map(|a| a.status));
-    if let Some(answer) = answer {
-        assert_eq!(answer.status, 431);
-    }
+    let answer = read_answer(&mut jdc).expect("an answer");
+    assert_problem(&answer, 431);
 
-    // A good request, then garbage: the first is answered, then 400 or close.
+    // A good request, then garbage: the first is answered and the
+    // connection closed; the garbage is never read.
     let mut jdc = connect(s.gateway.addr);
     let mut bytes = post(REPORTS_PATH, &[], REPORT.as_bytes());
     bytes.extend_from_slice(b"GET \x00\x01\x02 garbage\r\n\r\n");
     jdc.write_all(&bytes).unwrap();
     assert_eq!(read_answer(&mut jdc).expect("the first answer").status, 200);
-    let answer = read_answer(&mut jdc);
-    println!("pipelined garbage: {:?}", answer.as_ref().map(|a| a.status));
-    if let Some(answer) = answer {
-        assert_eq!(answer.status, 400);
-    }
     assert!(common::closes(&mut jdc));
     // Only the good request reached the Worker.
     assert_eq!(s.upstream.received().len(), 1);
