@@ -1,5 +1,6 @@
-//! One client address cannot starve the others. Greedy clients send a
-//! report's head (or its head and half its body) and then nothing: their
+//! One client address cannot starve the others. Greedy clients send half a
+//! report's head, or its head, or its head and half its body, and then
+//! nothing: their
 //! address holds at most its share of open requests
 //! (`--max-requests-per-address`, 8), each request beyond it gets 429 with
 //! `Retry-After` and is closed, and none of them holds a forwarding place.
@@ -37,6 +38,8 @@ const GENEROUS: Duration = Duration::from_secs(5);
 /// What each greedy request sends before it stops.
 #[derive(Debug, Clone, Copy)]
 enum Greed {
+    /// Half the head.
+    HalfHead,
     /// The whole head, announcing a body, and no body.
     Head,
     /// The head and half the body.
@@ -48,6 +51,7 @@ impl Greed {
         let request = post(REPORTS_PATH, &[], REPORT.as_bytes());
         let head = request.len() - REPORT.len();
         match self {
+            Greed::HalfHead => request[..head / 2].to_vec(),
             Greed::Head => request[..head].to_vec(),
             Greed::HalfBody => request[..head + REPORT.len() / 2].to_vec(),
         }
@@ -272,6 +276,11 @@ fn one_address_with_64_half_bodies_starves_no_one() {
 #[test]
 fn one_address_with_500_heads_starves_no_one() {
     scenario(&ONE, 500, Greed::Head);
+}
+
+#[test]
+fn one_address_with_500_half_heads_starves_no_one() {
+    scenario(&ONE, 500, Greed::HalfHead);
 }
 
 #[test]
