@@ -7,6 +7,12 @@
 //! reads), the two statements the Worker runs against D1 (named, with bound
 //! parameters; a pool with its own `clients` table needs the columns they
 //! name), and the rule that joins the table with the live reports.
+//!
+//! What a report renames to is the vendor rule's ([`crate::vendor`]), read
+//! from each report's summary, so this answer and the renames always agree:
+//! the SRI translator's channels and vendors naming the JDC never make a
+//! `userAgent` here, and a report whose miners cast no vote shows as
+//! reported with nothing to rename to.
 
 use serde::{Deserialize, Serialize};
 
@@ -109,11 +115,14 @@ pub struct JdcAddress {
     pub since: String,
     /// A live report exists for this address (from an identity `address`
     /// or `address.<worker>`): its rows connected after that report and are
-    /// renamed by the next one (or its miners name no vendor). Without
-    /// one: connected as a JDC, never reported.
+    /// renamed by the next one (or none of its miners votes for a name).
+    /// Without one: connected as a JDC, never reported.
     pub reported: bool,
     /// What that report renames the rows to; `null` without a report, or
-    /// when its miners name no vendor (then nothing is renamed).
+    /// when none of its miners votes (no vendor, the JDC's own name, or the
+    /// SRI translator's channels, see [`crate::vendor`]): then nothing is
+    /// renamed, and a JDC behind which only a translator is known stays
+    /// `jd-client/sv2` here too, never `SRI/sv2`.
     pub renames_to: Option<String>,
 }
 

@@ -71,7 +71,7 @@ const INVISIBLE: &[(u32, u32)] = &[
 ];
 
 /// Whether `c` renders as nothing, reorders text, or has no glyph of its own
-/// (see [`INVISIBLE`]); plane-final noncharacters (U+xFFFE, U+xFFFF) too.
+/// (see `INVISIBLE`); plane-final noncharacters (U+xFFFE, U+xFFFF) too.
 pub fn is_invisible(c: char) -> bool {
     let c = c as u32;
     if c & 0xFFFE == 0xFFFE {
