@@ -13,13 +13,18 @@
 //! [`bodies`] builds report bodies at the limits; [`memory`] measures the
 //! Worker's wasm memory after the worst of them; [`side_by_side`] measures
 //! the Rust Worker's CPU per report next to a plain JavaScript Worker.
+//! [`raw`] speaks HTTP/1.1 over a plain socket, for what an HTTP client
+//! hides (a `HEAD`'s bytes, an answer before the body is sent); [`trap`]
+//! builds the copy of the Worker that traps on request.
 
 pub mod bench_agents;
 pub mod bodies;
 pub mod load;
 pub mod memory;
 pub mod procfs;
+pub mod raw;
 pub mod side_by_side;
+pub mod trap;
 
 use std::fs::File;
 use std::io::Read;
@@ -156,6 +161,14 @@ pub struct Options {
     /// a wrangler config of its own; requests reach them through
     /// [`Worker::runtime_entry`].
     pub extra_configs: Vec<PathBuf>,
+    /// Another entry module than `worker/entry.mjs` (the copy [`trap`]
+    /// builds).
+    pub main: Option<PathBuf>,
+    /// Leaves out the middleware `wrangler dev` adds to read any request
+    /// body the Worker left unread before its answer is sent (deployed
+    /// Workers have none): with it, no answer can come before the whole
+    /// body has, whatever the Worker does.
+    pub undrained_bodies: bool,
 }
 
 /// The built Worker under `wrangler dev`, with fresh local KV and D1.
@@ -187,7 +200,22 @@ impl Worker {
             .tempdir()
             .expect("temp state dir");
         let config = state.path().join("wrangler.toml");
-        std::fs::write(&config, test_config(&options.without_bindings)).expect("test config");
+        let mut text = test_config(&options.without_bindings);
+        if let Some(main) = &options.main {
+            let main = format!("main = {:?}", main.to_str().expect("utf-8 entry path"));
+            text = text
+                .lines()
+                .map(|line| {
+                    if line.starts_with("main = ") {
+                        main.as_str()
+                    } else {
+                        line
+                    }
+                })
+                .collect::<Vec<_>>()
+                .join("\n");
+        }
+        std::fs::write(&config, text).expect("test config");
         let agent = ureq::Agent::config_builder()
             .http_status_as_error(false)
             .timeout_global(Some(Duration::from_secs(30)))
@@ -265,6 +293,9 @@ impl Worker {
         cmd.args(["--show-interactive-dev-session=false", "--log-level", "log"]);
         for (name, value) in &self.options.vars {
             cmd.args(["--var", &format!("{name}:{value}")]);
+        }
+        if self.options.undrained_bodies {
+            cmd.env("WRANGLER_DISABLE_REQUEST_BODY_DRAINING", "true");
         }
         // Its own process group, so stopping it stops workerd too.
         cmd.process_group(0)
@@ -352,6 +383,11 @@ impl Worker {
             );
             std::thread::sleep(Duration::from_millis(100));
         }
+    }
+
+    /// The loopback port it serves on.
+    pub fn port(&self) -> u16 {
+        self.port
     }
 
     /// `http://127.0.0.1:PORT`.

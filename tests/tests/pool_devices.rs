@@ -520,7 +520,7 @@ fn without_its_database_the_view_is_a_503_and_only_get_is_allowed() {
     for method in ["POST", "PUT", "DELETE"] {
         let reply = worker.request(method, AGENTS_PATH, None);
         assert_eq!(reply.status, 405, "{method}");
-        assert_eq!(reply.allow.as_deref(), Some("GET"));
+        assert_eq!(reply.allow.as_deref(), Some("GET, HEAD"));
     }
 }
 

@@ -75,6 +75,27 @@ pub fn reporter_tokens<'a>(config: &'a Config, identity: &str) -> Vec<&'a str> {
     }
 }
 
+/// Before the body (and so the identity) is known, with per-identity
+/// tokens: refuses a report that no configured token could admit.
+pub fn require_any_reporter(req: &Incoming, config: &Config) -> Result<(), ApiError> {
+    require(req, &any_reporter_tokens(config), "downstream-report")
+}
+
+/// Every token some report could be admitted with, when every report needs
+/// one; empty when some reports need none. When `REPORT_TOKEN` is set every
+/// identity needs a token (its own, its address's or the shared one), so a
+/// request that carries none of them cannot be admitted, whatever its body.
+/// Without it, identities of unlisted addresses need none, and only the
+/// identity in the body can tell.
+pub fn any_reporter_tokens(config: &Config) -> Vec<&str> {
+    let Some(shared) = config.report_token.as_deref() else {
+        return Vec::new();
+    };
+    let mut any: Vec<&str> = config.report_tokens.values().map(String::as_str).collect();
+    any.push(shared);
+    any
+}
+
 /// Checks the report token of a report from `identity`.
 pub fn require_reporter(req: &Incoming, config: &Config, identity: &str) -> Result<(), ApiError> {
     require(req, &reporter_tokens(config, identity), "downstream-report")
@@ -133,5 +154,31 @@ mod tests {
         }
         let open = Config::default();
         assert!(reporter_tokens(&open, "bc1qa.rig1").is_empty());
+    }
+
+    #[test]
+    fn a_request_no_token_could_admit_is_known_before_the_body() {
+        let listed = |shared: Option<&str>| Config {
+            report_token: shared.map(str::to_owned),
+            report_tokens: [("bc1qa", "a"), ("bc1qb.rig1", "b-rig1")]
+                .into_iter()
+                .map(|(k, v)| (k.to_owned(), v.to_owned()))
+                .collect(),
+            ..Config::default()
+        };
+        // Every report needs a token: any configured one may admit it.
+        let config = listed(Some("shared"));
+        let mut all = any_reporter_tokens(&config);
+        all.sort();
+        assert_eq!(all, ["a", "b-rig1", "shared"]);
+        // Unlisted addresses need none: only the body can tell.
+        assert!(any_reporter_tokens(&listed(None)).is_empty());
+        assert!(any_reporter_tokens(&Config::default()).is_empty());
+        // Every token a report could need is among them.
+        for identity in ["bc1qa", "bc1qa.x", "bc1qb", "bc1qb.rig1", "bc1qz.rig9"] {
+            for token in reporter_tokens(&config, identity) {
+                assert!(any_reporter_tokens(&config).contains(&token), "{identity}");
+            }
+        }
     }
 }

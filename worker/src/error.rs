@@ -3,12 +3,16 @@
 //! Every error is answered as RFC 9457 `application/problem+json`:
 //! `type`, `title`, `status`, `detail`, plus `field` when one field is to
 //! blame and `success: false` for JDCs that only look at that. Storage and
-//! internal failures are logged with their cause and answered generically.
+//! internal failures are logged with their cause and answered generically;
+//! a bad setting is logged with what was found and answered with its name
+//! and what it must be (a secret's problem is logged only).
 
 use dmr_shared::api::PROBLEM_CONTENT_TYPE;
 use dmr_shared::{Problem, ReportError};
 use serde_json::json;
 use worker::{console_error, Response, Result};
+
+use crate::config::BadSetting;
 
 /// Why a request was not served.
 #[derive(Debug)]
@@ -38,7 +42,9 @@ pub enum ApiError {
     NoReport { identity: String },
     /// KV or D1 failed; `store` says which, `cause` is logged, not sent.
     Unavailable { store: &'static str, cause: String },
-    /// A bug, a bad setting or a runtime failure outside storage; logged.
+    /// A setting the Worker cannot run with; every request gets this.
+    BadSetting(BadSetting),
+    /// A bug or a runtime failure outside storage; logged.
     Internal(String),
 }
 
@@ -63,7 +69,7 @@ impl ApiError {
             ApiError::MethodNotAllowed { .. } => 405,
             ApiError::NotFound { .. } | ApiError::NoReport { .. } => 404,
             ApiError::Unavailable { .. } => 503,
-            ApiError::Internal(_) => 500,
+            ApiError::BadSetting(_) | ApiError::Internal(_) => 500,
         }
     }
 
@@ -80,6 +86,7 @@ impl ApiError {
             ApiError::MethodNotAllowed { .. } => "Method not allowed",
             ApiError::NotFound { .. } | ApiError::NoReport { .. } => "Not found",
             ApiError::Unavailable { .. } => "Storage unavailable",
+            ApiError::BadSetting(_) => "Bad setting",
             ApiError::Internal(_) => "Internal error",
         }
     }
@@ -115,6 +122,14 @@ impl ApiError {
                     "report store"
                 }
             ),
+            ApiError::BadSetting(bad) if bad.secret => format!(
+                "the pool's secret {} cannot be used (its log says why); nothing was stored or renamed",
+                bad.name
+            ),
+            ApiError::BadSetting(bad) => format!(
+                "the pool's setting {} {}; nothing was stored or renamed",
+                bad.name, bad.problem
+            ),
             ApiError::Internal(_) => "the request could not be handled".into(),
         }
     }
@@ -126,6 +141,13 @@ impl ApiError {
             ApiError::Unavailable { store, cause } => console_error!(
                 "{}",
                 json!({"event": "storage_error", "store": store, "cause": cause})
+            ),
+            // Logged as every failure of the Worker's own is, so one alert
+            // on `internal_error` covers it.
+            ApiError::BadSetting(bad) => console_error!(
+                "{}",
+                json!({"event": "internal_error", "setting": bad.name,
+                       "cause": bad.to_string(), "found": bad.found})
             ),
             ApiError::Internal(cause) => {
                 console_error!("{}", json!({"event": "internal_error", "cause": cause}))
@@ -172,6 +194,12 @@ impl From<crate::paging::BadParameter> for ApiError {
             field: e.field,
             problem: e.problem,
         }
+    }
+}
+
+impl From<BadSetting> for ApiError {
+    fn from(e: BadSetting) -> Self {
+        ApiError::BadSetting(e)
     }
 }
 

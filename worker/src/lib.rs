@@ -24,6 +24,8 @@
 //!   none.
 //! - [`memory`]: the Worker's wasm memory, for the logs.
 //! - [`microtasks`]: how the Worker's futures are woken.
+//! - `trap` (feature `trap`, test builds only): a report that traps on
+//!   request, to test the recovery in `worker/entry.mjs`.
 
 pub mod agents;
 pub mod auth;
@@ -42,6 +44,8 @@ pub mod rate_limit;
 pub mod report_log;
 pub mod routes;
 pub mod store;
+#[cfg(feature = "trap")]
+pub mod trap;
 
 use worker::{event, web_sys, Context, Env, Response, Result};
 

@@ -1,7 +1,8 @@
 //! `POST /api/downstream-report`: check, validate, rename, store, answer.
 //!
-//! Cheap refusals come first: the IP rate limit and the report token before
-//! the body is read, the media type and size before it is parsed, the
+//! Cheap refusals come first: the IP rate limit and the report token (or,
+//! with per-identity tokens, whether any configured token is presented)
+//! before the body is read, the media type and size before it is parsed, the
 //! identity rate limit before any storage call. The body is read as a
 //! stream and refused as soon as it passes [`MAX_BODY_BYTES`], whatever its
 //! `Content-Length` says or omits; it is parsed straight into the report
@@ -56,9 +57,13 @@ pub async fn handle(req: &Incoming, env: &Env, config: &Config) -> Result<Respon
     let client = client::address(req, config);
     rate_limit::per_ip(env, &client).await?;
     // Without per-identity tokens the token check needs no body: do it before
-    // reading one; with them it needs the identity.
+    // reading one. With them it needs the identity, but a request that no
+    // configured token could admit is refused before its body is read all
+    // the same (see `auth::require_any_reporter`).
     let per_identity_tokens = !config.report_tokens.is_empty();
-    if !per_identity_tokens {
+    if per_identity_tokens {
+        auth::require_any_reporter(req, config)?;
+    } else {
         auth::require_reporter(req, config, "")?;
     }
     require_json(req)?;
@@ -70,13 +75,24 @@ pub async fn handle(req: &Incoming, env: &Env, config: &Config) -> Result<Respon
         auth::require_reporter(req, config, &identity)?;
     }
     rate_limit::per_identity(env, &identity).await?;
+    // Valid, admitted, not limited, nothing written yet: where a test build
+    // can make the Worker trap (see `trap`).
+    #[cfg(feature = "trap")]
+    crate::trap::on_request(req, env);
 
     let now = Utc::now();
     let now_text = rfc3339(now);
     let user_agent = user_agent_for(&report.miners);
     let ttl = config.report_ttl_secs;
     let refresh_after = refresh_after_secs(ttl);
-    let expires_at = rfc3339(now + Duration::seconds(ttl as i64));
+    // The setting's range keeps this far from chrono's limits; were it not,
+    // an answer beats a trap.
+    let expires_at = i64::try_from(ttl)
+        .ok()
+        .and_then(Duration::try_seconds)
+        .and_then(|ttl| now.checked_add_signed(ttl))
+        .map(rfc3339)
+        .ok_or_else(|| ApiError::Internal(format!("{ttl} s from now is not a time")))?;
     let mut summary = JdcSummary::of(&report, user_agent.clone(), &now_text, &expires_at);
     // The stored copy can stand for this report: the same content, stored
     // recently enough (see `refresh_after_secs`).
