@@ -28,7 +28,8 @@ use hyper::header::{
     X_CONTENT_TYPE_OPTIONS,
 };
 use hyper::{Response, StatusCode};
-use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt, ReadBuf};
+use tokio::net::TcpStream;
 use tokio::time::Sleep;
 
 use crate::http::MAX_HEADER_BYTES;
@@ -144,6 +145,32 @@ impl Answer {
             headers.insert(name, value);
         }
         response
+    }
+
+    /// Writes the answer on `stream`, before anything of the request was
+    /// read, and closes it after up to [`LINGER`] of dropping what the
+    /// client still sends.
+    pub async fn write_and_close(&self, stream: &mut TcpStream) {
+        let wire = self.to_wire();
+        let written = tokio::time::timeout(LINGER, async {
+            stream.write_all(&wire).await?;
+            stream.shutdown().await
+        })
+        .await;
+        if !matches!(written, Ok(Ok(()))) {
+            return;
+        }
+        let _ = tokio::time::timeout(LINGER, async {
+            let mut scratch = [0u8; 4096];
+            let mut dropped = 0;
+            while dropped < LINGER_BYTES {
+                match stream.read(&mut scratch).await {
+                    Ok(0) | Err(_) => break,
+                    Ok(n) => dropped += n,
+                }
+            }
+        })
+        .await;
     }
 
     /// The answer as HTTP/1.1 bytes, for the wire.

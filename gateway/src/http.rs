@@ -11,9 +11,8 @@
 //!   or while reading), a body slower than the request timeout (408), an
 //!   address over its share of open requests (429, see [`crate::share`]),
 //!   every forwarding place or the body memory taken (503 with
-//!   `Retry-After`), a head over
-//!   8 KiB (431) and bytes that are not HTTP (400). A head slower than the
-//!   request timeout closes the connection.
+//!   `Retry-After`), a head over 8 KiB (431) and bytes that are not HTTP
+//!   (400). A head slower than the request timeout closes the connection.
 //! - The Worker's failures become 502 (unreachable) and 504 (too slow).
 //!
 //! Why the places are taken in this order: a request takes its address's
@@ -47,12 +46,11 @@ use hyper::server::conn::http1;
 use hyper::service::service_fn;
 use hyper::{Method, Request, Response, StatusCode};
 use hyper_util::rt::{TokioIo, TokioTimer};
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 use tokio::sync::{watch, OwnedSemaphorePermit, Semaphore};
 use tokio::time::Instant;
 
-use crate::answer::{Answer, Body, OwnAnswers, LINGER, LINGER_BYTES};
+use crate::answer::{Answer, Body, OwnAnswers};
 use crate::forward::{ForwardError, Forwarder};
 use crate::metrics::Metrics;
 use crate::rewind::Rewind;
@@ -151,26 +149,7 @@ async fn over_share(mut stream: TcpStream, refused: Refused, metrics: &Metrics) 
     )
     .retry_after(BUSY_RETRY_AFTER_SECS);
     metrics.answered_locally(answer.status.as_u16());
-    let wire = answer.to_wire();
-    let written = tokio::time::timeout(LINGER, async {
-        stream.write_all(&wire).await?;
-        stream.shutdown().await
-    })
-    .await;
-    if !matches!(written, Ok(Ok(()))) {
-        return;
-    }
-    let _ = tokio::time::timeout(LINGER, async {
-        let mut buf = [0u8; 4096];
-        let mut dropped = 0;
-        while dropped < LINGER_BYTES {
-            match stream.read(&mut buf).await {
-                Ok(0) | Err(_) => break,
-                Ok(n) => dropped += n,
-            }
-        }
-    })
-    .await;
+    answer.write_and_close(&mut stream).await;
 }
 
 async fn route(req: Request<Incoming>, peer: SocketAddr, ctx: &HttpContext) -> Response<Body> {
@@ -308,25 +287,31 @@ async fn read_body(
     ctx: &HttpContext,
 ) -> Result<(Bytes, BodyMemoryHeld), BodyError> {
     let mut held = BodyMemoryHeld::new(ctx.body_memory.clone(), ctx.metrics.clone());
-    let mut all = bytes::BytesMut::new();
+    // Kept as they came, and joined once at the end: a growing buffer
+    // would hold up to twice the bytes taken from the body memory.
+    let mut chunks = Vec::new();
     while let Some(frame) = body.frame().await {
         let frame = frame.map_err(|_| BodyError::Framing)?;
         let Ok(data) = frame.into_data() else {
             continue; // trailers: not forwarded
         };
-        if all.len() + data.len() > MAX_BODY_BYTES {
+        if held.bytes + data.len() > MAX_BODY_BYTES {
             return Err(BodyError::TooLarge);
         }
         if !held.take(data.len()) {
             return Err(BodyError::NoMemory);
         }
-        all.extend_from_slice(&data);
+        chunks.push(data);
     }
-    Ok((all.freeze(), held))
+    let body = match chunks.len() {
+        1 => chunks.pop().unwrap_or_default(),
+        _ => Bytes::from(chunks.concat()),
+    };
+    Ok((body, held))
 }
 
 /// Bytes of the body memory one request holds, given back on drop.
-pub struct BodyMemoryHeld {
+struct BodyMemoryHeld {
     memory: Arc<Semaphore>,
     permit: Option<OwnedSemaphorePermit>,
     bytes: usize,
