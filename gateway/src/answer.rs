@@ -7,9 +7,12 @@
 //!
 //! Most answers go out through hyper ([`Answer::into_response`]). Two are
 //! written on the wire directly ([`Answer::to_wire`]): the refusal of an
-//! address over its share, sent before hyper reads anything, and the
-//! answers hyper gives on its own to a request it cannot parse (400, 414,
-//! 431), which [`OwnAnswers`] replaces with the gateway's.
+//! address over its share, sent before hyper reads anything
+//! ([`Answer::write_and_close`]), and the answers hyper gives on its own to
+//! a request it cannot parse (400, 414, 431), which [`OwnAnswers`]
+//! replaces with the gateway's. Either way the connection is closed after
+//! the answer, and what the client still sends is dropped for up to
+//! [`LINGER`] first, so the answer is not lost to a reset.
 
 use std::future::Future;
 use std::io;
