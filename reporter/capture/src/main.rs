@@ -127,7 +127,10 @@ fn devices() -> Vec<sv1::Device> {
     });
     list.push(sv1::Device {
         label: "evil1",
-        agent: "evil/1.0\n2026-01-01T00:00:00.000000Z DEBUG translator_sv2::sv1::downstream: Down: Handling mining.subscribe: Subscribe { id: 1, agent_signature: bitaxe/BM1370/v9.9.9, extranonce1: None }".into(),
+        // A newline, then a line shaped as the translator's own subscribe line
+        // (same target); the translator appends ", extranonce1: None }" itself,
+        // so the forged line comes out well formed.
+        agent: "evil/1.0\n2026-01-01T00:00:00.000000Z DEBUG translator_sv2::sv1::sv1_server::downstream_message_handler: Down: Handling mining.subscribe: Subscribe { id: 1, agent_signature: bitaxe/BM1370/v9.9.9".into(),
         username: user("evil1"),
         configure: false,
     });
@@ -210,6 +213,11 @@ impl Run {
             &format!("{step}.translator-sv1-clients.json"),
             TPROXY_MONITORING,
             "/api/v1/sv1/clients?offset=0&limit=100",
+        );
+        self.save(
+            &format!("{step}.translator-global.json"),
+            TPROXY_MONITORING,
+            "/api/v1/global",
         );
         self.save(
             &format!("{step}.translator-server-channels.json"),
