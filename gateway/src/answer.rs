@@ -209,7 +209,9 @@ pub struct OwnAnswers<T> {
     inner: T,
     /// Set by the service once a request reached the routes.
     routed: Arc<AtomicBool>,
-    metrics: Arc<Metrics>,
+    /// Where a replaced answer is counted (the mining port's; the metrics
+    /// address's are not counted).
+    metrics: Option<Arc<Metrics>>,
     replacing: Replacing,
     /// Once the sending half is shut: until when, and how much more, the
     /// client's bytes are dropped before the close.
@@ -227,7 +229,7 @@ enum Replacing {
 }
 
 impl<T> OwnAnswers<T> {
-    pub fn new(inner: T, routed: Arc<AtomicBool>, metrics: Arc<Metrics>) -> OwnAnswers<T> {
+    pub fn new(inner: T, routed: Arc<AtomicBool>, metrics: Option<Arc<Metrics>>) -> OwnAnswers<T> {
         OwnAnswers {
             inner,
             routed,
@@ -251,7 +253,9 @@ impl<T: AsyncWrite + Unpin> OwnAnswers<T> {
                 .and_then(|code| StatusCode::from_u16(code).ok())
                 .unwrap_or(StatusCode::BAD_REQUEST);
             let answer = Answer::unparsable(status);
-            self.metrics.answered_locally(answer.status.as_u16());
+            if let Some(metrics) = &self.metrics {
+                metrics.answered_locally(answer.status.as_u16());
+            }
             self.replacing = Replacing::Writing(Bytes::from(answer.to_wire()));
         }
         while let Replacing::Writing(pending) = &mut self.replacing {

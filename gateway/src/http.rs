@@ -106,7 +106,7 @@ pub async fn serve(
     let io = TokioIo::new(OwnAnswers::new(
         Rewind::new(opening, stream),
         routed.clone(),
-        ctx.metrics.clone(),
+        Some(ctx.metrics.clone()),
     ));
     let timeout = ctx.request_timeout;
     let service = service_fn(move |req| {

@@ -21,6 +21,7 @@
 use std::convert::Infallible;
 use std::io;
 use std::net::SocketAddr;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -35,7 +36,7 @@ use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::{oneshot, watch, OwnedSemaphorePermit, Semaphore};
 use tokio::time::Instant;
 
-use crate::answer::Answer;
+use crate::answer::{Answer, OwnAnswers};
 use crate::classify::{one_byte_rule, Class};
 use crate::config::Config;
 use crate::detect::read_opening;
@@ -393,7 +394,12 @@ async fn serve_metrics(listener: TcpListener, metrics: Arc<Metrics>, stop: watch
         };
         let metrics = metrics.clone();
         tokio::spawn(async move {
+            // hyper's own answers to what it cannot parse are replaced by
+            // the gateway's, as on the mining port.
+            let routed = Arc::new(AtomicBool::new(false));
+            let io = OwnAnswers::new(stream, routed.clone(), None);
             let service = service_fn(move |req: hyper::Request<hyper::body::Incoming>| {
+                routed.store(true, Ordering::Release);
                 let metrics = metrics.clone();
                 async move {
                     if req.uri().path() != "/metrics" {
@@ -419,7 +425,8 @@ async fn serve_metrics(listener: TcpListener, metrics: Arc<Metrics>, stop: watch
                 }
             });
             let _ = http1::Builder::new()
-                .serve_connection(TokioIo::new(stream), service)
+                .keep_alive(false)
+                .serve_connection(TokioIo::new(io), service)
                 .await;
         });
     }
