@@ -233,6 +233,7 @@ fn scenario(sources: &[[u8; 4]], total: usize, greed: Greed) {
             .metric("mining_gateway_open_connections{class=\"http\"}")
             == 0.0
             && s.gateway.metric("mining_gateway_http_addresses") == 0.0
+            && s.gateway.metric("mining_gateway_body_bytes") == 0.0
             && sockets_on(addr.port()) == 0
     });
     assert_eq!(s.upstream.received().len(), HONEST_REPORTS);
