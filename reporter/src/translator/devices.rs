@@ -92,7 +92,7 @@ impl Devices {
     pub fn apply(&mut self, parsed: Parsed) {
         let at = parsed.at.text;
         match parsed.event {
-            Event::Started => {
+            Event::Reset => {
                 *self = Devices {
                     next_request: 1,
                     started: true,
@@ -258,7 +258,7 @@ mod tests {
     #[test]
     fn a_device_is_found_by_its_channel_and_leaves_with_its_connection() {
         let mut devices = Devices::new();
-        apply(&mut devices, 0, Event::Started);
+        apply(&mut devices, 0, Event::Reset);
         connect(&mut devices, 1, 1, "bitaxe/BM1370/v2.14.0");
         connect(&mut devices, 2, 2, "cgminer/4.11.1");
         let bitaxe = devices.by_upstream_identity("acct.miner1").unwrap();
@@ -273,7 +273,7 @@ mod tests {
         assert!(devices.departed("acct.miner1"));
         assert!(!devices.departed("acct.miner2"));
         // A restart forgets everyone; miner<k> counts again from 1.
-        apply(&mut devices, 4, Event::Started);
+        apply(&mut devices, 4, Event::Reset);
         assert!(devices.is_empty());
         assert!(!devices.departed("acct.miner1"), "a new run reuses miner1");
         connect(&mut devices, 5, 1, "whatsminer/v1.0");
@@ -291,7 +291,7 @@ mod tests {
     #[test]
     fn an_abandoned_request_gives_its_id_back() {
         let mut devices = Devices::new();
-        apply(&mut devices, 0, Event::Started);
+        apply(&mut devices, 0, Event::Reset);
         apply(&mut devices, 1, Event::Registered { downstream_id: 1 });
         apply(&mut devices, 1, Event::Opening { downstream_id: 1 });
         apply(&mut devices, 1, Event::OpenAbandoned { downstream_id: 1 });
@@ -303,7 +303,7 @@ mod tests {
     #[test]
     fn telemetry_wins_over_the_agent_and_the_api_drops_departures_once_settled() {
         let mut devices = Devices::new();
-        apply(&mut devices, 0, Event::Started);
+        apply(&mut devices, 0, Event::Reset);
         connect(&mut devices, 1, 1, "cgminer/4.11.1");
         connect(&mut devices, 1, 2, "bitaxe/BM1370/v2.14.0");
         let t0 = Instant::now();

@@ -7,7 +7,7 @@
 //!
 //! | line | event |
 //! |---|---|
-//! | `Starting SV1 server on ADDR`, `SV1 Server: fallback triggered, clearing state` | [`Event::Started`]: every device is gone, ids restart at 1 |
+//! | `Starting Translator Proxy...`, `Starting SV1 server on ADDR`, `SV1 Server: fallback triggered, clearing state`, `Ctrl+C received — initiating graceful shutdown...`, `TranslatorSv2 shutdown complete.` | [`Event::Reset`]: every device is gone, ids restart at 1 |
 //! | `Downstream D registered successfully ...` | [`Event::Registered`] |
 //! | `SV1 server: opening extended mining channel for downstream D ...` | [`Event::Opening`]: request ids count these from 1 |
 //! | `Downstream D not found when attempting to open channel` | [`Event::OpenAbandoned`] |
@@ -31,16 +31,22 @@
 //!
 //! The user agent and the SV1 user name are printed raw, so a miner can put
 //! line breaks and lines shaped like the translator's (or the JDC's) into
-//! them. Such a message is read as one unit, as [`crate::parse`] reads the
-//! JDC's: a subscribe, authorize or user-name line that does not end the way
-//! the translator ends it on its own line spans lines, and the following
-//! lines are held until the message can end; of the ways to end it within
-//! the longest SV1 message (64 KiB), the *last* is taken, and every line up
-//! to it is skipped. Its strings are not believed. (The price, as for the
-//! JDC: the translator's own lines inside that window are skipped too; a
-//! device whose subscribe is among them is reported with its make unknown.)
-//! A string over 255 bytes, or with any control character, is not believed
-//! either.
+//! them. Such a message is read with the care [`crate::parse`] takes with
+//! the JDC's: a subscribe, authorize or user-name line that does not end the
+//! way the translator ends it spans lines, and the following lines are held
+//! until the message can end; of the ways to end it within a 255-byte string
+//! (the longest believed), the *last* is taken, and every line up to it is
+//! skipped. Its strings are not believed. A message that does not end within
+//! that reach carries a longer string: the lines after it are skipped until
+//! the input catches up (the translator writes a message whole) or for the
+//! longest SV1 message, 64 KiB. A string over 255 bytes, or with any control
+//! character, is not believed either.
+//!
+//! What this cannot catch: a string whose first line itself ends the way the
+//! translator ends the message, and that goes on past a line break. Its
+//! later lines read as the translator's. Presence is the JDC's to tell
+//! ([`crate::tracker`]), so they cannot add a miner; at worst they misname
+//! or drop other devices of the same translator.
 
 use crate::parse::{self, Stamp};
 
@@ -52,14 +58,19 @@ const TRANSLATOR_CRATES: [&str; 2] = ["translator_sv2", "translator"];
 /// how far a string in one can reach.
 const MAX_SV1_MESSAGE: usize = 1 << 16;
 
+/// How far past its first line a message with a believable string (at most
+/// 255 bytes) can reach: the string and the fixed text after it.
+const REACH: usize = dmr_shared::limits::MAX_FIELD_LEN + 64;
+
 /// How long (log time) a subscribe waits for its answer.
 const ANSWER_WINDOW_SECS: i64 = 10;
 
 /// What the translator says about its SV1 devices.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Event {
-    /// The translator (re)started, or fell back and cleared its state.
-    Started,
+    /// The translator started, is shutting down, or fell back and cleared
+    /// its state: every device is gone, and ids start again from 1.
+    Reset,
     /// SV1 connection `D` was accepted.
     Registered { downstream_id: u32 },
     /// The translator asks its upstream for a channel for `D`; each such
@@ -162,6 +173,9 @@ struct Answer {
 pub struct Parser {
     scratch: String,
     held: Option<Held>,
+    /// Bytes still to skip after a message whose string reached further
+    /// than a believable one.
+    skipping: Option<usize>,
     pending: Option<Pending>,
     answer: Option<Answer>,
 }
@@ -187,6 +201,8 @@ impl Parser {
     /// so a held message that can end with the lines read so far does.
     pub fn flush(&mut self, out: &mut impl FnMut(Parsed)) {
         self.resolve(false, out);
+        // The message being skipped was written whole, and has been read.
+        self.skipping = None;
         self.end_answer(out);
     }
 
@@ -199,10 +215,14 @@ impl Parser {
     }
 
     fn push_clean(&mut self, line: &str, out: &mut impl FnMut(Parsed)) {
+        if let Some(left) = self.skipping {
+            self.skipping = left.checked_sub(1 + line.len()).filter(|&l| l > 0);
+            return;
+        }
         if let Some(held) = &mut self.held {
             held.bytes += 1 + line.len();
             held.rest.push(line.to_owned());
-            if held.bytes > MAX_SV1_MESSAGE + 256 {
+            if held.bytes > REACH {
                 self.resolve(true, out);
             }
             return;
@@ -245,7 +265,7 @@ impl Parser {
             return;
         }
         if let Some(event) = classify(message) {
-            if event == Event::Started {
+            if event == Event::Reset {
                 self.pending = None;
             }
             out(Parsed { at, event });
@@ -287,15 +307,31 @@ impl Parser {
         let Some(held) = self.held.take() else {
             return;
         };
-        let end = held.rest.iter().rposition(|l| held.carrier.may_end(l));
+        // Only the lines within reach of a believable string may end it.
+        let mut bytes = 0;
+        let within = held
+            .rest
+            .iter()
+            .take_while(|l| {
+                bytes += 1 + l.len();
+                bytes <= REACH
+            })
+            .count();
+        let end = held.rest[..within]
+            .iter()
+            .rposition(|l| held.carrier.may_end(l));
         let skip = match end {
             Some(i) => i + 1,
             None if !now => {
                 self.held = Some(held);
                 return;
             }
-            // It never ended: every line it could reach is skipped.
-            None => held.rest.len(),
+            // Its string reaches further: skip what it may still cover.
+            None => {
+                let held_bytes: usize = held.rest.iter().map(|l| 1 + l.len()).sum();
+                self.skipping = MAX_SV1_MESSAGE.checked_sub(held_bytes).filter(|&l| l > 0);
+                held.rest.len()
+            }
         };
         if held.carrier == Carrier::Subscribe {
             // A user agent with line breaks: its device's make stays unknown.
@@ -398,9 +434,12 @@ fn subscribed_downstream(answer: &str) -> Option<u32> {
 /// The translator's lines that carry no miner string.
 fn classify(msg: &str) -> Option<Event> {
     if msg.starts_with("Starting SV1 server on")
+        || msg.starts_with("Starting Translator Proxy")
         || msg.starts_with("SV1 Server: fallback triggered")
+        || msg.starts_with("Ctrl+C received")
+        || msg.starts_with("TranslatorSv2 shutdown complete")
     {
-        return Some(Event::Started);
+        return Some(Event::Reset);
     }
     if let Some(rest) = msg.strip_prefix("Downstream ") {
         let (id, after) = leading_number(rest)?;
@@ -627,7 +666,7 @@ mod tests {
         assert_eq!(
             events(&lines),
             [
-                Event::Started,
+                Event::Reset,
                 Event::Registered { downstream_id: 1 },
                 Event::Opening { downstream_id: 1 },
                 Event::ChannelOpened {
