@@ -29,11 +29,12 @@
 //!   pools group by `userAgent` verbatim, and guessing that two spellings are
 //!   one product would be wrong as often as right.
 //!
-//! The vote costs n log n in the miners whatever they send: distinct
+//! The vote (and the summary's vendor shares, which use the same
+//! `FirstSeen`) costs n log n in the miners whatever they send: distinct
 //! vendors are found in a [`BTreeMap`], not by scanning the ones seen so far
 //! (2,000 distinct vendors would cost two million comparisons), nor in a
-//! hash map, whose keys are fixed in the Worker's wasm build, so a report
-//! could be crafted whose vendors all collide.
+//! hash map, whose hash keys are fixed in the Worker's wasm build, so a
+//! report could be crafted whose vendors all share a bucket.
 
 use std::collections::BTreeMap;
 
@@ -218,7 +219,7 @@ impl<K: Ord> FirstSeen<K> {
 }
 
 /// The `userAgent` a report renames `jd-client/sv2` rows to, or `None` when
-/// the report names no vendor.
+/// no miner votes (see [`majority_vendor`]).
 pub fn user_agent_for(miners: &[Miner]) -> Option<String> {
     majority_vendor(miners).map(|vendor| format!("{vendor}{USER_AGENT_SUFFIX}"))
 }
