@@ -151,7 +151,10 @@ mod tests {
 
         let proxied = body_with_via(Some(r#""SRI Translator Proxy""#));
         let report = crate::parse_report(proxied.as_bytes()).unwrap();
-        assert_eq!(report.miners[0].via.as_deref(), Some("SRI Translator Proxy"));
+        assert_eq!(
+            report.miners[0].via.as_deref(),
+            Some("SRI Translator Proxy")
+        );
         assert_eq!(serde_json::to_string(&report).unwrap(), proxied);
         crate::validate_report(&report).unwrap();
     }
@@ -165,7 +168,10 @@ mod tests {
         ] {
             let err = crate::parse_report(body_with_via(Some(via)).as_bytes()).unwrap_err();
             let text = err.to_string();
-            assert!(text.contains("miners[0].via") && text.contains(why), "{via}: {text}");
+            assert!(
+                text.contains("miners[0].via") && text.contains(why),
+                "{via}: {text}"
+            );
         }
         let mut report = crate::parse_report(body_with_via(None).as_bytes()).unwrap();
         report.miners[0].via = Some("a\u{7}b".into());

@@ -141,7 +141,11 @@ fn validate_miner(i: usize, miner: &Miner) -> Result<(), ReportError> {
     if let Some(problem) = timestamp_problem(&miner.connected_at) {
         return Err(ReportError::invalid(field("connectedAt"), problem));
     }
-    if let Some(problem) = miner.via.as_deref().and_then(|v| text_problem(v, MAX_FIELD_LEN)) {
+    if let Some(problem) = miner
+        .via
+        .as_deref()
+        .and_then(|v| text_problem(v, MAX_FIELD_LEN))
+    {
         return Err(ReportError::invalid(field("via"), problem));
     }
     Ok(())
