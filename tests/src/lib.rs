@@ -169,6 +169,10 @@ pub struct Options {
     /// Workers have none): with it, no answer can come before the whole
     /// body has, whatever the Worker does.
     pub undrained_bodies: bool,
+    /// `[vars]` entries written into the config as TOML values (`600`,
+    /// `true`), which the Worker sees as JSON values rather than text;
+    /// each replaces the entry of that name.
+    pub toml_vars: Vec<(String, String)>,
 }
 
 /// The built Worker under `wrangler dev`, with fresh local KV and D1.
@@ -214,6 +218,16 @@ impl Worker {
                 })
                 .collect::<Vec<_>>()
                 .join("\n");
+        }
+        for (name, value) in &options.toml_vars {
+            let entry = format!("{name} = {value}");
+            let mut lines: Vec<&str> = text
+                .lines()
+                .filter(|line| !line.starts_with(&format!("{name} = ")))
+                .collect();
+            let vars = lines.iter().position(|l| *l == "[vars]").expect("[vars]");
+            lines.insert(vars + 1, &entry);
+            text = lines.join("\n");
         }
         std::fs::write(&config, text).expect("test config");
         let agent = ureq::Agent::config_builder()

@@ -136,6 +136,45 @@ fn a_token_no_header_can_carry_is_named_not_shown() {
     }
 }
 
+/// A number written in `wrangler.toml` as a TOML value (`600`, not
+/// `"600"`) reaches the Worker as a JSON number and is read the same way:
+/// in range it is used, out of range (or not a number) it is named.
+#[test]
+fn a_setting_written_as_a_toml_value_is_read_as_one() {
+    let start_toml = |value: &str| {
+        Worker::start_with(Options {
+            toml_vars: vec![("REPORT_TTL_SECONDS".into(), value.into())],
+            seed_sql: Some(insert_clients(&[ClientRow::live(A, "a1", "jd-client/sv2")])),
+            ..Options::default()
+        })
+    };
+    let worker = start_toml("600");
+    let before = now_secs();
+    let reply = worker.post_report(&report(A, vec![miner("bitaxe", 1e12, "w")]));
+    assert_eq!(reply.status, 200, "{}", reply.body);
+    let expiration = worker.kv_keys()[0]["expiration"].as_i64().unwrap();
+    assert!(
+        (before + 600 - 5..=now_secs() + 600 + 5).contains(&expiration),
+        "expiration {expiration} is not 600 s after {before}"
+    );
+    drop(worker);
+
+    for (value, found) in [
+        ("8000000000000", "8000000000000"),
+        ("59.5", "59.5"),
+        ("true", "a value that is neither text nor a number"),
+    ] {
+        let worker = start_toml(value);
+        refused_everywhere(
+            &worker,
+            &format!("REPORT_TTL_SECONDS={value}"),
+            "the pool's setting REPORT_TTL_SECONDS must be a whole number of seconds \
+             from 60 to 86400; nothing was stored or renamed",
+            &format!(r#""found":"{found}""#),
+        );
+    }
+}
+
 /// The ends of each range are settings like any other.
 #[test]
 fn the_ends_of_each_range_work() {
