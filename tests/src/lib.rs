@@ -95,12 +95,27 @@ pub fn wrangler() -> Command {
     cmd
 }
 
-/// Runs a short wrangler command to completion and returns its stdout.
+/// Tries of a wrangler command that found the local database locked.
+const BUSY_TRIES: usize = 5;
+
+/// Runs a short wrangler command to completion and returns its stdout. The
+/// running Worker's runtime holds the same local database: a command that
+/// finds it locked (`SQLITE_BUSY`) is run again, a bounded number of times.
 fn run_wrangler(args: &[&str]) -> String {
-    let out = wrangler()
-        .args(args)
-        .output()
-        .unwrap_or_else(|e| panic!("cannot run wrangler {args:?}: {e}"));
+    let mut tries = 0;
+    let out = loop {
+        tries += 1;
+        let out = wrangler()
+            .args(args)
+            .output()
+            .unwrap_or_else(|e| panic!("cannot run wrangler {args:?}: {e}"));
+        let busy =
+            !out.status.success() && String::from_utf8_lossy(&out.stderr).contains("SQLITE_BUSY");
+        if !busy || tries == BUSY_TRIES {
+            break out;
+        }
+        std::thread::sleep(Duration::from_millis(300));
+    };
     let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
     assert!(
         out.status.success(),
@@ -399,6 +414,16 @@ impl Worker {
         }
     }
 
+    /// Every `report` log line the Worker wrote so far, parsed.
+    pub fn report_lines(&self) -> Vec<Value> {
+        self.log_text()
+            .lines()
+            .filter_map(|l| l.find("{\"").map(|start| &l[start..]))
+            .filter_map(|l| serde_json::from_str::<Value>(l).ok())
+            .filter(|v| v["event"] == "report")
+            .collect()
+    }
+
     /// The loopback port it serves on.
     pub fn port(&self) -> u16 {
         self.port
@@ -673,6 +698,21 @@ pub fn insert_clients(rows: &[ClientRow]) -> String {
     format!(
         "INSERT INTO clients (address, clientName, sessionId, userAgent, startTime, bestDifficulty, hashRate, updatedAt, deletedAt) VALUES {};",
         values.join(", ")
+    )
+}
+
+/// The reference pool's unique key on a session (blitzpool-server-rust),
+/// which its upsert names ([`upsert_clients`]).
+pub const POOL_SESSION_KEY: &str = "CREATE UNIQUE INDEX IF NOT EXISTS clients_pool_session \
+     ON clients (address, clientName, sessionId);";
+
+/// The reference pool's write of session rows: an upsert that writes the
+/// `userAgent` the session registered with again when a session registers
+/// again (needs [`POOL_SESSION_KEY`]).
+pub fn upsert_clients(rows: &[ClientRow]) -> String {
+    format!(
+        "{} ON CONFLICT (address, clientName, sessionId) DO UPDATE SET userAgent = EXCLUDED.userAgent;",
+        insert_clients(rows).trim_end_matches(';')
     )
 }
 

@@ -98,8 +98,9 @@ fn an_unchanged_report_is_not_written_again_until_its_copy_is_old() {
     assert_eq!(reply["stored"], true);
     let stored_at = reply["receivedAt"].clone();
 
-    // The same miners again (a new timestamp): accepted, renamed as usual,
-    // not written; the answer and GET tell when the copy was stored.
+    // The same miners again (a new timestamp): accepted, not written (and
+    // no D1 call: the name is unchanged); the answer and GET tell when the
+    // copy was stored.
     let again = report(JDC, vec![miner("bitaxe", 1e12, "w1")]);
     let reply = worker.post_report(&again).json();
     assert_eq!(reply["success"], true);
@@ -113,11 +114,13 @@ fn an_unchanged_report_is_not_written_again_until_its_copy_is_old() {
     assert_eq!(reply["stored"], true);
     let stored_at = reply["receivedAt"].clone();
     // The Worker instance that stored the copy noted it, so the unchanged
-    // report made no KV call and changed nothing: it got no log line of its
-    // own and is counted on the next one.
+    // report made no KV or D1 call and changed nothing: it got no log line
+    // of its own and is counted on the next one.
     let log = worker.log_containing("\"quietReports\":1,");
     assert!(
-        log.contains("\"stored\":true,\"hint\":true,\"kvOperations\":1,\"quietReports\":1,"),
+        log.contains(
+            "\"stored\":true,\"hint\":true,\"kvOperations\":1,\"d1Calls\":0,\"quietReports\":1,"
+        ),
         "the changed report's line carries the quiet one:\n{log}"
     );
     assert_ne!(stored_at, reply["expiresAt"]);

@@ -2,7 +2,8 @@
 //!
 //! JDCs `POST /api/downstream-report` every 60 s; the Worker validates the
 //! report with the rules in `dmr-shared`, renames the JDC's live
-//! `jd-client/sv2` client rows in D1 to `<most common vendor>/sv2`, and keeps
+//! `jd-client/sv2` client rows in D1 to `<most common vendor>/sv2` (and
+//! leaves D1 the name, so its triggers name the JDC's new rows), and keeps
 //! the latest report per identity in KV for five minutes, which
 //! `GET /api/downstream-report` serves. Everything else (the inspector page)
 //! is static assets that never reach this code.
@@ -18,6 +19,8 @@
 //!   forwarded one, when it carries the gateway token).
 //! - [`store`]: [`store::ReportStore`], the latest reports in Workers KV.
 //! - [`clients`]: [`clients::Clients`], the pool's client table in D1.
+//! - [`names`]: when a report writes its JDC's name to D1 (whose triggers
+//!   name the JDC's new rows), and when it need not.
 //! - [`config`]: binding names, settings and secrets.
 //! - [`error`]: the one error type and how it maps to HTTP.
 //! - [`report_log`]: the log line of a report, and the reports that get
@@ -37,6 +40,7 @@ pub mod get_reports;
 pub mod incoming;
 pub mod memory;
 pub mod microtasks;
+pub mod names;
 pub mod openapi;
 pub mod paging;
 pub mod post_report;

@@ -11,33 +11,37 @@
 //! report itself: the Worker's wasm memory grows by less than 16 MiB
 //! whatever the bodies (`tests/tests/memory.rs`). Then the order matters for
 //! retries: the stored summary is read first (so a failing KV stops the
-//! report before anything changed; a matching note stands for it), the rename runs second and the KV write
-//! last. The rename and the write are idempotent, so if either fails the JDC
-//! gets a 503 and its retry (or next report) applies the whole report again;
-//! a stored report therefore always means its rename was applied. A refused
-//! report touches neither.
+//! report before anything changed; a matching note stands for it), D1 is
+//! written second when it must be, and KV last. Both writes are idempotent,
+//! so if either fails the JDC gets a 503 and its retry (or next report)
+//! applies the whole report again; a stored report therefore always means
+//! its name was written. A refused report touches neither.
 //!
 //! KV writes cost ten times KV reads, and most reports repeat the last one.
 //! So a report with the same content as the stored one (identity, miners,
 //! derived userAgent) is not written again until the stored copy is
-//! [`refresh_after_secs`] old. The rename runs for every report all the
-//! same: a reconnected JDC's new `jd-client/sv2` row must be renamed by the
-//! next report, and the indexed UPDATE that finds nothing to rename reads
-//! about one row (measured by `npm run bench`).
+//! [`refresh_after_secs`] old. D1 is written only when the JDC's entry in
+//! `jdc_names` must change ([`names::needed`]): then one batch writes the
+//! entry and renames the address's live `jd-client/sv2` rows, and the KV
+//! copy is written too, to note the entry's new end. A reconnected JDC's new
+//! `jd-client/sv2` row needs no report: D1's triggers name it from the
+//! entry as the pool writes it. So a report that changes nothing makes no
+//! D1 call.
 //!
-//! Whether the stored copy is the same is first asked of this Worker
-//! instance's own note ([`Hints`], in memory), written after each KV write
-//! and read: with a note, no KV read is made (a matching note saves the
-//! write, any other is followed by one). Without a note, KV's stored
-//! summary decides as above. Either way a KV failure stops the report
-//! before its rename or at its write, which a retry repeats in full.
+//! Whether the stored copy is the same, and what the entry holds, is first
+//! asked of this Worker instance's own note ([`Hints`], in memory), written
+//! after each KV write and read: with a note, no KV read is made (a matching
+//! note saves the writes, any other is followed by them). Without a note,
+//! KV's stored metadata decides as above. Either way a KV failure stops the
+//! report before D1 is written or at KV's write, which a retry repeats in
+//! full.
 
 use chrono::{DateTime, Duration, Utc};
 use dmr_shared::api::JSON_CONTENT_TYPE;
 use dmr_shared::limits::{refresh_after_secs, MAX_BODY_BYTES};
 use dmr_shared::{
     address_of, parse_report, rfc3339, user_agent_for, Accepted, JdcSummary, ReportError,
-    StoredReport, JDC_USER_AGENT,
+    StoredReport,
 };
 use futures_util::StreamExt;
 use worker::js_sys::Uint8Array;
@@ -48,6 +52,7 @@ use crate::clients::{Clients, RenameOutcome};
 use crate::config::Config;
 use crate::error::ApiError;
 use crate::incoming::Incoming;
+use crate::names::{self, NameWrite};
 use crate::report_log::ReportLine;
 use crate::store::{Hint, Hints, ReportStore};
 use crate::{auth, client, rate_limit};
@@ -85,14 +90,20 @@ pub async fn handle(req: &Incoming, env: &Env, config: &Config) -> Result<Respon
     let user_agent = user_agent_for(&report.miners);
     let ttl = config.report_ttl_secs;
     let refresh_after = refresh_after_secs(ttl);
-    // The setting's range keeps this far from chrono's limits; were it not,
-    // an answer beats a trap.
-    let expires_at = i64::try_from(ttl)
-        .ok()
-        .and_then(Duration::try_seconds)
-        .and_then(|ttl| now.checked_add_signed(ttl))
-        .map(rfc3339)
-        .ok_or_else(|| ApiError::Internal(format!("{ttl} s from now is not a time")))?;
+    // The setting's range keeps these far from chrono's limits; were it
+    // not, an answer beats a trap.
+    let after = |secs: u64| {
+        i64::try_from(secs)
+            .ok()
+            .and_then(Duration::try_seconds)
+            .and_then(|secs| now.checked_add_signed(secs))
+            .map(rfc3339)
+            .ok_or_else(|| ApiError::Internal(format!("{secs} s from now is not a time")))
+    };
+    let expires_at = after(ttl)?;
+    // An entry ending before this was written `refresh_after` ago or more:
+    // it is renewed.
+    let renew_before = after(ttl - refresh_after)?;
     let mut summary = JdcSummary::of(&report, user_agent.clone(), &now_text, &expires_at);
     // The stored copy can stand for this report: the same content, stored
     // recently enough (see `refresh_after_secs`).
@@ -104,30 +115,35 @@ pub async fn handle(req: &Incoming, env: &Env, config: &Config) -> Result<Respon
     let mut store = ReportStore::open(env)?;
     let note = Hints::get(&identity);
     let hint = note.is_some();
-    let previous = match note {
-        Some(copy) if stands(&copy) => Some(copy),
-        // This instance stored (or read) a copy of other content, or one
-        // now too old: the report is written, and reading KV would only
-        // tell what the note did (unless another instance wrote this very
-        // content meanwhile: then the write repeats it).
-        Some(_) => None,
-        // No note: what KV holds decides.
-        None => store
-            .summary(&identity)
-            .await?
-            .map(|stored| Hint::from(&stored))
-            .filter(stands),
+    // A note stands for KV's copy: reading KV would only tell what the note
+    // does (unless another instance wrote meanwhile: then this report's
+    // writes repeat what it wrote, or the note's entry is renewed early;
+    // either way at most one refresh interval late). No note: what KV holds
+    // decides.
+    let known = match note {
+        Some(note) => Some(note),
+        None => store.summary(&identity).await?,
     };
 
-    let outcome = match &user_agent {
-        // The vendor rule never derives the JDC's own name; were it to,
-        // renaming its rows to the name they have would write and change
-        // nothing.
-        Some(ua) if ua != JDC_USER_AGENT => {
-            Clients::open(env)?.rename(&address, ua, &now_text).await?
+    let name = names::needed(
+        user_agent.as_deref(),
+        known.as_ref(),
+        &now_text,
+        &renew_before,
+    );
+    let (outcome, d1_calls, name_until) = match name {
+        NameWrite::Keep { until } => (RenameOutcome::default(), 0, until),
+        NameWrite::Put(ua) => {
+            let outcome = Clients::open(env)?
+                .name(&identity, &address, &ua, &expires_at, &now_text)
+                .await?;
+            (outcome, 1, Some(expires_at.clone()))
         }
-        _ => RenameOutcome::default(),
+        NameWrite::Forget => (Clients::open(env)?.forget(&identity).await?, 1, None),
     };
+    // The same miners, stored recently enough, and D1's entry as the copy
+    // notes it: the copy stands for this report.
+    let previous = known.filter(|copy| d1_calls == 0 && stands(copy));
 
     let miners = report.miners.len();
     let stored = match previous {
@@ -151,10 +167,12 @@ pub async fn handle(req: &Incoming, env: &Env, config: &Config) -> Result<Respon
             };
             // The body's buffer takes the stored JSON: no second
             // body-sized block (see `read_body`).
-            store.put(&stored, &summary, ttl, body).await?;
+            store
+                .put(&stored, &summary, name_until.as_deref(), ttl, body)
+                .await?;
             // Noted only once stored, so a note never stands for a copy
             // that is not in KV.
-            Hints::put(&identity, Hint::from(&summary));
+            Hints::put(&identity, Hint::of(&summary, name_until));
             true
         }
     };
@@ -171,6 +189,7 @@ pub async fn handle(req: &Incoming, env: &Env, config: &Config) -> Result<Respon
         stored,
         hint,
         kv_operations: store.operations,
+        d1_calls,
     }
     .log();
 

@@ -1,13 +1,15 @@
 //! The log line of an accepted report, and the reports that get none.
 //!
 //! A report that changes something (stores a copy, renames a row) or costs
-//! a KV call gets its own JSON line. Most reports change nothing: the same
-//! miners again, answered from this instance's note with one D1 statement
-//! that finds nothing to rename. Those are counted instead, and the counts
-//! ride on this instance's next line (`quietReports`, `quietRowsRead`), so
-//! summing the lines still gives every report and every billed D1 row. A
-//! JDC's report is stored again at least every `refresh_after_secs`, so
-//! each reporting JDC still shows up in the log that often.
+//! a KV or D1 call gets its own JSON line, which says how many D1 calls it
+//! made (`d1Calls`: one batch, or none). Most reports change nothing: the
+//! same miners again, answered from this instance's note with no storage
+//! call at all. Those are counted instead, and the counts ride on this
+//! instance's next line (`quietReports`, and `quietRowsRead`, which stays
+//! 0 now that a quiet report reads no D1 row), so summing the lines still
+//! gives every report, every D1 call and every billed D1 row. A JDC's
+//! report is stored again at least every `refresh_after_secs`, so each
+//! reporting JDC still shows up in the log that often.
 //!
 //! Why: `console.log` is the most expensive single call of a report in
 //! V8's profile (about 13 % of the Worker's CPU under `wrangler dev`), and
@@ -37,6 +39,8 @@ pub struct ReportLine<'a> {
     /// Whether this instance's note decided instead of a KV read.
     pub hint: bool,
     pub kv_operations: usize,
+    /// D1 calls made (a batch is one).
+    pub d1_calls: usize,
 }
 
 /// The line as written: the report's fields, the quiet reports before it,
@@ -65,9 +69,13 @@ thread_local! {
 }
 
 impl ReportLine<'_> {
-    /// Whether the report changed nothing and made no KV call.
+    /// Whether the report changed nothing and made no KV or D1 call.
     fn is_quiet(&self) -> bool {
-        !self.stored && self.renamed == 0 && self.rows_written == 0 && self.kv_operations == 0
+        !self.stored
+            && self.renamed == 0
+            && self.rows_written == 0
+            && self.kv_operations == 0
+            && self.d1_calls == 0
     }
 
     /// Writes the line, or counts the report when it is quiet.
@@ -121,6 +129,7 @@ mod tests {
             stored,
             hint: true,
             kv_operations,
+            d1_calls: usize::from(renamed > 0),
         }
     }
 
@@ -130,6 +139,12 @@ mod tests {
         assert!(!line(true, 0, 1).is_quiet());
         assert!(!line(false, 1, 0).is_quiet());
         assert!(!line(false, 0, 1).is_quiet());
+        let d1_only = ReportLine {
+            rows_written: 0,
+            d1_calls: 1,
+            ..line(false, 0, 0)
+        };
+        assert!(!d1_only.is_quiet());
     }
 
     #[test]

@@ -43,8 +43,10 @@ const GET_BATCH: usize = 100;
 /// reports is read a few at a time rather than held twice at once.
 const GET_BATCH_BYTES: usize = 1024 * 1024;
 
-/// A key's metadata as written: the summary and the value's size in bytes.
+/// A key's metadata as written: the summary, the value's size in bytes and
+/// until when D1's entry for the identity holds the summary's `userAgent`.
 #[derive(Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
 struct Metadata {
     #[serde(flatten)]
     summary: JdcSummary,
@@ -52,14 +54,20 @@ struct Metadata {
     /// largest a report can be.
     #[serde(default = "largest_value")]
     bytes: usize,
+    /// See [`Hint::name_until`]; missing when there is no such entry.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    name_until: Option<String>,
 }
 
 /// [`Metadata`] as it is written, borrowing the summary.
 #[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
 struct MetadataRef<'a> {
     #[serde(flatten)]
     summary: &'a JdcSummary,
     bytes: usize,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    name_until: Option<&'a str>,
 }
 
 fn largest_value() -> usize {
@@ -106,16 +114,17 @@ impl ReportStore {
         })
     }
 
-    /// The summary stored with an identity's report, if it has one. One KV
-    /// read, and reads cost a tenth of writes. The value comes back as a
-    /// stream that is cancelled unread: only the metadata is needed, and a
-    /// large report is not copied into the Worker's memory for it.
-    pub async fn summary(&mut self, identity: &str) -> Result<Option<JdcSummary>, ApiError> {
+    /// What the stored copy of an identity's report says of it (its
+    /// metadata), if it has one. One KV read, and reads cost a tenth of
+    /// writes. The value comes back as a stream that is cancelled unread:
+    /// only the metadata is needed, and a large report is not copied into
+    /// the Worker's memory for it.
+    pub async fn summary(&mut self, identity: &str) -> Result<Option<Hint>, ApiError> {
         self.operations += 1;
-        let (value, summary) = self
+        let (value, metadata) = self
             .kv
             .get(&kv_key(identity))
-            .stream_with_metadata::<JdcSummary>()
+            .stream_with_metadata::<Metadata>()
             .await
             .map_err(kv_error)?;
         let Some(value) = value else {
@@ -123,16 +132,18 @@ impl ReportStore {
         };
         // Nothing waits on the cancellation; its promise is dropped.
         let _ = value.cancel();
-        Ok(summary)
+        Ok(metadata.map(|m| Hint::of(&m.summary, m.name_until)))
     }
 
-    /// Replaces the identity's report and summary; KV forgets both after
+    /// Replaces the identity's report and summary, noting until when D1's
+    /// entry holds its name (`name_until`); KV forgets both after
     /// `ttl_secs`. The JSON is written into `buffer` (emptied first), so the
     /// caller can lend one it no longer needs.
     pub async fn put(
         &mut self,
         stored: &StoredReport,
         summary: &JdcSummary,
+        name_until: Option<&str>,
         ttl_secs: u64,
         mut buffer: Vec<u8>,
     ) -> Result<(), ApiError> {
@@ -145,6 +156,7 @@ impl ReportStore {
         let metadata = serde_json::to_string(&MetadataRef {
             summary,
             bytes: buffer.len(),
+            name_until,
         })
         .map_err(|e| ApiError::Internal(e.to_string()))?;
         let options = JSON::parse(&format!(
@@ -310,7 +322,8 @@ impl ReportStore {
 }
 
 /// What the stored copy of an identity's report is, as far as a report
-/// needs to know: its content, its user agent and when it was stored.
+/// needs to know: its content, its user agent, when it was stored, and
+/// until when D1 names the identity's rows with that user agent.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Hint {
@@ -318,15 +331,23 @@ pub struct Hint {
     pub user_agent: Option<String>,
     pub received_at: String,
     pub expires_at: String,
+    /// The end of the identity's entry in D1's `jdc_names`, which holds
+    /// `user_agent`; `None` when the copy was stored with no such entry.
+    /// Written only after the entry was, so a report can tell from it alone
+    /// whether D1 must be written (see `names`).
+    pub name_until: Option<String>,
 }
 
-impl From<&JdcSummary> for Hint {
-    fn from(summary: &JdcSummary) -> Self {
+impl Hint {
+    /// The note of a copy summarised by `summary` whose name D1 holds until
+    /// `name_until`.
+    pub fn of(summary: &JdcSummary, name_until: Option<String>) -> Self {
         Hint {
             content: summary.content.clone(),
             user_agent: summary.user_agent.clone(),
             received_at: summary.received_at.clone(),
             expires_at: summary.expires_at.clone(),
+            name_until,
         }
     }
 }
@@ -378,7 +399,9 @@ struct KeyPage {
 /// A listed key as a live entry, or `None` when it is not one of ours or
 /// has expired.
 fn listed(key: worker::kv::Key, now: &str) -> Option<Listed> {
-    let Metadata { mut summary, bytes } = serde_json::from_value(key.metadata?).ok()?;
+    let Metadata {
+        mut summary, bytes, ..
+    } = serde_json::from_value(key.metadata?).ok()?;
     if summary.expires_at.as_str() <= now {
         return None;
     }
@@ -414,6 +437,7 @@ mod tests {
         let metadata = Metadata {
             summary,
             bytes: MAX_BODY_BYTES * 2,
+            name_until: Some(time.into()),
         };
         let text = serde_json::to_string(&metadata).unwrap();
         assert!(
