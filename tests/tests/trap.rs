@@ -111,6 +111,12 @@ fn a_trapped_report_leaves_nothing_and_the_next_requests_are_answered() {
         assert_eq!(again.json()["stored"], false, "{case}");
         let fresh = logged(&worker, FRESH_INSTANCE_LINE, round);
         assert_eq!(fresh, round, "{case}:\n{}", worker.log_text());
+        // After a panic that fresh instance is `worker/entry.mjs`'s doing:
+        // it saw the critical state and had worker-build's code start one
+        // (which says so). A bare `unreachable` leaves no such state: the
+        // fresh instance then comes from below `entry.mjs`.
+        let reinitialised = logged(&worker, "Reinitializing Wasm application", panics);
+        assert_eq!(reinitialised, panics, "{case}:\n{}", worker.log_text());
     }
 
     // A's report without the trap is applied in full.
