@@ -13,6 +13,7 @@
 //! [`bodies`] builds report bodies at the limits; [`memory`] measures the
 //! Worker's wasm memory after the worst of them; [`side_by_side`] measures
 //! the Rust Worker's CPU per report next to a plain JavaScript Worker.
+//! [`pool_writes`] measures what the naming triggers add to a pool's write.
 //! [`raw`] speaks HTTP/1.1 over a plain socket, for what an HTTP client
 //! hides (a `HEAD`'s bytes, an answer before the body is sent); [`trap`]
 //! builds the copy of the Worker that traps on request.
@@ -21,6 +22,7 @@ pub mod bench_agents;
 pub mod bodies;
 pub mod load;
 pub mod memory;
+pub mod pool_writes;
 pub mod procfs;
 pub mod raw;
 pub mod side_by_side;
@@ -553,6 +555,13 @@ impl Worker {
             .as_array()
             .cloned()
             .unwrap_or_else(|| panic!("no results in {parsed}"))
+    }
+
+    /// Runs a file of SQL against the Worker's local D1, as the README's
+    /// fallback for a migration does remotely.
+    pub fn d1_file(&self, file: &Path) {
+        let file = file.to_str().expect("utf-8 SQL path");
+        self.wrangler_local(&["d1", "execute", "DB", "--file", file]);
     }
 
     /// Every client row's `(sessionId, userAgent)`, by session id.

@@ -23,11 +23,11 @@
 //! writes KV once every three reports, as it does at a real pool's steady
 //! state (see the README); the JavaScript Worker writes every report.
 //!
-//! KV operations and D1 rows for the Rust Worker come from its log lines
-//! (a report that changed nothing gets none, and is counted on the next
-//! line: [`flush`] makes that line); the JavaScript Worker makes no KV read
-//! and one KV write per report by construction, and sends D1's rows in two
-//! response headers.
+//! KV operations, D1 calls and D1 rows for the Rust Worker come from its
+//! log lines (a report that changed nothing gets none, and is counted on
+//! the next line: [`flush`] makes that line); the JavaScript Worker makes
+//! no KV read, one KV write and one D1 call per report by construction, and
+//! sends D1's rows in two response headers.
 
 use std::collections::HashSet;
 use std::path::{Path, PathBuf};
@@ -42,7 +42,7 @@ use crate::{procfs, repo_root, Worker};
 
 /// Miniflare's header naming the Worker a request to its entry socket is
 /// for.
-const ROUTE_HEADER: &str = "MF-Route-Override";
+pub const ROUTE_HEADER: &str = "MF-Route-Override";
 
 /// The headers in which the JavaScript Worker returns D1's billed rows.
 const ROWS_READ_HEADER: &str = "X-D1-Rows-Read";
@@ -198,6 +198,11 @@ impl Runtime {
     fn url(&self) -> String {
         format!("http://127.0.0.1:{}{REPORTS_PATH}", self.port)
     }
+
+    /// The entry socket's base URL (a Worker is picked by [`ROUTE_HEADER`]).
+    pub fn entry(&self) -> String {
+        format!("http://127.0.0.1:{}", self.port)
+    }
 }
 
 /// The TCP ports `pid` listens on, from its socket descriptors and the
@@ -289,6 +294,7 @@ pub struct ReportLog {
     pub rows_written: u64,
     pub kv_operations: u64,
     pub kv_writes: u64,
+    pub d1_calls: u64,
 }
 
 impl ReportLog {
@@ -300,6 +306,7 @@ impl ReportLog {
             rows_written: self.rows_written - earlier.rows_written,
             kv_operations: self.kv_operations - earlier.kv_operations,
             kv_writes: self.kv_writes - earlier.kv_writes,
+            d1_calls: self.d1_calls - earlier.d1_calls,
         }
     }
 }
@@ -329,6 +336,7 @@ pub fn report_log(text: &str) -> ReportLog {
         sums.rows_written += v["rowsWritten"].as_u64().unwrap_or(0);
         sums.kv_operations += v["kvOperations"].as_u64().unwrap_or(0);
         sums.kv_writes += u64::from(v["stored"] == true);
+        sums.d1_calls += v["d1Calls"].as_u64().unwrap_or(0);
     }
     sums
 }
@@ -360,6 +368,7 @@ pub struct Round {
     pub kv_writes: u64,
     pub d1_rows_read: u64,
     pub d1_rows_written: u64,
+    pub d1_calls: u64,
 }
 
 /// A report body: `(jdc, nth report of that JDC) -> JSON`.
@@ -560,21 +569,23 @@ pub fn run(
             seen.times.sort_by(f64::total_cmp);
             let reports = seen.times.len();
             let ok = (reports - seen.errors) as u64;
-            let (kv_reads, kv_writes, d1_rows_read, d1_rows_written) = match contender.kind {
-                Kind::Rust => {
-                    flush(&runtime.url(), Some(contender.name));
-                    let now = settled_log(worker, logged.reports + ok as usize);
-                    let round = now.since(&logged);
-                    logged = now;
-                    (
-                        round.kv_operations - round.kv_writes,
-                        round.kv_writes,
-                        round.rows_read,
-                        round.rows_written,
-                    )
-                }
-                Kind::JavaScript => (0, ok, seen.rows_read, seen.rows_written),
-            };
+            let (kv_reads, kv_writes, d1_rows_read, d1_rows_written, d1_calls) =
+                match contender.kind {
+                    Kind::Rust => {
+                        flush(&runtime.url(), Some(contender.name));
+                        let now = settled_log(worker, logged.reports + ok as usize);
+                        let round = now.since(&logged);
+                        logged = now;
+                        (
+                            round.kv_operations - round.kv_writes,
+                            round.kv_writes,
+                            round.rows_read,
+                            round.rows_written,
+                            round.d1_calls,
+                        )
+                    }
+                    Kind::JavaScript => (0, ok, seen.rows_read, seen.rows_written, ok),
+                };
             out.push(Round {
                 round: round + 1,
                 contender: c,
@@ -587,6 +598,7 @@ pub fn run(
                 kv_writes,
                 d1_rows_read,
                 d1_rows_written,
+                d1_calls,
             });
         }
     }
@@ -700,6 +712,7 @@ struct Summary {
     kv_writes: f64,
     d1_read: f64,
     d1_written: f64,
+    d1_calls: f64,
 }
 
 fn summary(rounds: &[Round], c: usize) -> Summary {
@@ -719,6 +732,7 @@ fn summary(rounds: &[Round], c: usize) -> Summary {
         kv_writes: per(|r| r.kv_writes),
         d1_read: per(|r| r.d1_rows_read),
         d1_written: per(|r| r.d1_rows_written),
+        d1_calls: per(|r| r.d1_calls),
     }
 }
 
@@ -761,13 +775,13 @@ pub fn print(rounds: &[Round], connections: usize, secs: u64) -> Value {
         );
     }
     println!(
-        "  medians                             {:>7} {:>10} {:>9} {:>14}   per report: {:>8} {:>9} {:>12} {:>15}",
-        "errors", "reports/s", "p99 ms", "CPU ms/report", "KV reads", "KV writes", "D1 rows read", "D1 rows written"
+        "  medians                             {:>7} {:>10} {:>9} {:>14}   per report: {:>8} {:>9} {:>8} {:>12} {:>15}",
+        "errors", "reports/s", "p99 ms", "CPU ms/report", "KV reads", "KV writes", "D1 calls", "D1 rows read", "D1 rows written"
     );
     let summaries: Vec<Summary> = (0..CONTENDERS.len()).map(|c| summary(rounds, c)).collect();
     for (c, s) in summaries.iter().enumerate() {
         println!(
-            "  {:<28} {:>14} {:>10.1} {:>9.1} {:>8.2} ({:.2}-{:.2}) {:>8.2} {:>9.3} {:>12.2} {:>15.2}",
+            "  {:<28} {:>14} {:>10.1} {:>9.1} {:>8.2} ({:.2}-{:.2}) {:>8.2} {:>9.3} {:>8.3} {:>12.2} {:>15.2}",
             CONTENDERS[c].label,
             format!("{}/{}", s.errors, s.reports),
             s.per_sec,
@@ -777,6 +791,7 @@ pub fn print(rounds: &[Round], connections: usize, secs: u64) -> Value {
             s.cpu_range.1,
             s.kv_reads,
             s.kv_writes,
+            s.d1_calls,
             s.d1_read,
             s.d1_written
         );
@@ -803,6 +818,7 @@ pub fn print(rounds: &[Round], connections: usize, secs: u64) -> Value {
             "p99MsMedian": s.p99, "reports": s.reports, "errors": s.errors,
             "kvReadsPerReport": s.kv_reads, "kvWritesPerReport": s.kv_writes,
             "d1RowsReadPerReport": s.d1_read, "d1RowsWrittenPerReport": s.d1_written,
+            "d1CallsPerReport": s.d1_calls,
             "cpuMsPerReportByRound": rounds.iter().filter(|r| r.contender == c)
                 .map(|r| r.cpu_ms_per_report).collect::<Vec<_>>(),
         })

@@ -6,12 +6,13 @@
 //!    `jd-client/sv2` rows of 1,000 JDC addresses.
 //! 2. Capacity: concurrent connections post reports from those 1,000 JDCs
 //!    (each JDC always the same miners) for a bounded time: reports/s,
-//!    latency, workerd CPU per report, D1 rows read and written and KV
-//!    operations and writes per report (from the Worker's log lines).
+//!    latency, workerd CPU per report, D1 calls, D1 rows read and written
+//!    and KV operations and writes per report (from the Worker's log
+//!    lines).
 //! 3. Cadence: every JDC reports its unchanged miners at a steady interval;
-//!    KV writes per report. Time is scaled 1:5 (TTL 60 s, a report every
-//!    12 s stands for TTL 300 s and a report every 60 s), as the rule
-//!    depends only on the ratio.
+//!    KV writes and D1 calls per report. Time is scaled 1:5 (TTL 60 s, a
+//!    report every 12 s stands for TTL 300 s and a report every 60 s), as
+//!    the rules depend only on the ratio.
 //! 4. Reads: `GET /api/jdcs` and `GET /api/downstream-report` with 1,000 and
 //!    then 10,000 live JDCs: KV operations and wall time.
 //! 5. Side by side (`dmr_tests::side_by_side`): the Rust Worker, the same
@@ -19,7 +20,9 @@
 //!    protocol's reference flow, in the same workerd on the same D1, taking
 //!    turns under the same load: CPU per report, reports/s and p99 per round
 //!    and as medians, the ratio, and KV and D1 operations per report.
-//! 6. The gzip sizes of the worker and inspector wasm.
+//! 6. A pool's writes of session rows (`dmr_tests::pool_writes`): D1 rows
+//!    read and written per write with the naming triggers and without.
+//! 7. The gzip sizes of the worker and inspector wasm.
 //!
 //! The rate limits are left out of the first Worker's config: they would
 //! measure the limiter, not the storage (the side-by-side run shows what
@@ -27,6 +30,7 @@
 //!
 //! usage: dmr-bench [CAPACITY_SECS] [CONNECTIONS] [CADENCE_ROUNDS]
 //!        [--side-rounds N] [--side-secs S] [--side-by-side-only]
+//!        [--pool-writes-only]
 //! (defaults: 30 s, 16 connections, 6 rounds of 12 s; 5 side-by-side
 //! rounds of 12 s per Worker)
 
@@ -354,6 +358,10 @@ struct Args {
     /// Only seed D1 and run the side-by-side rounds.
     #[arg(long)]
     side_by_side_only: bool,
+    /// Only seed D1 and measure a pool's writes with and without the
+    /// naming triggers.
+    #[arg(long)]
+    pool_writes_only: bool,
     /// Instead of the benchmark, profile one of the side-by-side Workers
     /// (`dmr-bench-rust`, `dmr-bench-rust-limited`, `baseline-js`) with V8's
     /// CPU profiler for `--side-secs` under the side-by-side load.
@@ -372,7 +380,10 @@ fn main() {
         vars: vec![("REPORT_TTL_SECONDS".into(), SCALED_TTL_SECS.to_string())],
         seed_file: Some(seed_file(seed_dir.path())),
         without_bindings: vec!["IP_RATE_LIMITER", "IDENTITY_RATE_LIMITER"],
-        extra_configs: side_by_side::configs(seed_dir.path()),
+        extra_configs: side_by_side::configs(seed_dir.path())
+            .into_iter()
+            .chain([dmr_tests::pool_writes::config()])
+            .collect(),
         ..Options::default()
     });
     let rows = worker.d1("SELECT count(*) AS n FROM clients")[0]["n"]
@@ -388,6 +399,12 @@ fn main() {
             args.side_secs,
             name,
         );
+        return;
+    }
+
+    if args.pool_writes_only {
+        let writes = dmr_tests::pool_writes::measure(&worker).print();
+        println!("{}", json!({ "clientRows": rows, "poolWrites": writes }));
         return;
     }
 
@@ -412,6 +429,7 @@ fn main() {
     let all = settled_log(&worker, first.reports + sent);
     let steady = all.since(&first);
     let cadence_writes = steady.kv_writes as f64 / steady.reports.max(1) as f64;
+    let cadence_d1_calls = steady.d1_calls as f64 / steady.reports.max(1) as f64;
 
     eprintln!("bench: reads at {JDCS} and {MANY_JDCS} live JDCs...");
     let (jdcs_1k_ms, jdcs_1k, jdcs_1k_ops) = timed_get(&worker, JDCS_PATH, "jdcs");
@@ -419,8 +437,12 @@ fn main() {
     add_live_jdcs(&worker, 0, MANY_JDCS);
     let (jdcs_10k_ms, jdcs_10k, jdcs_10k_ops) = timed_get(&worker, JDCS_PATH, "jdcs");
     dmr_tests::bench_agents::run(&worker);
-    // Last: its rounds outlast the scaled TTL of the reports read above.
+    // Last but one: its rounds outlast the scaled TTL of the reports read
+    // above.
     let side = side_by_side(&worker, &args);
+    // Last: it drops the triggers for a while.
+    eprintln!("bench: a pool's writes with and without the naming triggers...");
+    let writes = dmr_tests::pool_writes::measure(&worker);
     drop(worker);
 
     let root = repo_root();
@@ -438,7 +460,8 @@ fn main() {
         cap.cpu_ms_per_report
     );
     println!(
-        "  per report: D1 rows read {:.2}, rows written {:.2}, KV operations {:.2}, KV writes {:.3}",
+        "  per report: D1 calls {:.3}, D1 rows read {:.2}, rows written {:.2}, KV operations {:.2}, KV writes {:.3}",
+        per(first.d1_calls, first.reports),
         per(first.rows_read, first.reports),
         per(first.rows_written, first.reports),
         per(first.kv_operations, first.reports),
@@ -446,9 +469,10 @@ fn main() {
     );
     println!("  JDC addresses renamed:           {renamed} of {JDCS}");
     println!(
-        "cadence (unchanged miners, a report per interval, {} reports): KV writes per report {:.3}; D1 rows read {:.2}, rows written {:.2}; KV operations {:.2}",
+        "cadence (unchanged miners, a report per interval, {} reports): KV writes per report {:.3}; D1 calls per report {:.3}, D1 rows read {:.2}, rows written {:.2}; KV operations {:.2}",
         steady.reports,
         cadence_writes,
+        cadence_d1_calls,
         per(steady.rows_read, steady.reports),
         per(steady.rows_written, steady.reports),
         per(steady.kv_operations, steady.reports)
@@ -468,6 +492,7 @@ fn main() {
         inspector_gz.map_or("?".into(), |n| n.to_string())
     );
     let side = side_by_side::print(&side, connections, args.side_secs);
+    let writes = writes.print();
     dmr_tests::memory::print_growth();
     println!(
         "{}",
@@ -481,9 +506,11 @@ fn main() {
                 "d1RowsWrittenPerReport": per(first.rows_written, first.reports),
                 "kvOperationsPerReport": per(first.kv_operations, first.reports),
                 "kvWritesPerReport": per(first.kv_writes, first.reports),
+                "d1CallsPerReport": per(first.d1_calls, first.reports),
             },
             "cadence": {
                 "reports": steady.reports, "kvWritesPerReport": cadence_writes,
+                "d1CallsPerReport": cadence_d1_calls,
                 "d1RowsReadPerReport": per(steady.rows_read, steady.reports),
                 "d1RowsWrittenPerReport": per(steady.rows_written, steady.reports),
             },
@@ -491,6 +518,7 @@ fn main() {
             "getReports1k": {"items": full_1k, "ms": full_1k_ms, "kvOperations": full_1k_ops},
             "getJdcs10k": {"items": jdcs_10k, "ms": jdcs_10k_ms, "kvOperations": jdcs_10k_ops},
             "sideBySide": side,
+            "poolWrites": writes,
             "workerWasmGzip": worker_gz,
             "inspectorWasmGzip": inspector_gz,
         })
