@@ -1,7 +1,7 @@
 //! HTTP on the mining port: hyper serves the connection (HTTP/1.1, one
 //! request per connection), and one route is forwarded to the Worker.
 //!
-//! - `POST` and `GET /api/downstream-report` go to the Worker (see
+//! - `POST`, `GET` and `HEAD /api/downstream-report` go to the Worker (see
 //!   [`crate::forward`]); its status, body and the headers a JDC acts on
 //!   (`Content-Type`, `Retry-After`, `WWW-Authenticate`, `Link`, ...) come
 //!   back unchanged.
@@ -158,9 +158,11 @@ async fn route(req: Request<Incoming>, peer: SocketAddr, ctx: &HttpContext) -> R
         return local(ctx, Answer::new(StatusCode::NOT_FOUND, detail));
     }
     let method = req.method().clone();
-    if method != Method::GET && method != Method::POST {
-        let detail = format!("{REPORTS_PATH} takes GET and POST");
-        let answer = Answer::new(StatusCode::METHOD_NOT_ALLOWED, detail).allow("GET, POST");
+    // HEAD goes wherever GET goes: the Worker answers it as its GET, without
+    // the body.
+    if ![Method::GET, Method::HEAD, Method::POST].contains(&method) {
+        let detail = format!("{REPORTS_PATH} takes GET, HEAD and POST");
+        let answer = Answer::new(StatusCode::METHOD_NOT_ALLOWED, detail).allow("GET, HEAD, POST");
         return local(ctx, answer);
     }
     let declared = req

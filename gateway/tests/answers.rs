@@ -99,7 +99,7 @@ fn refusals_of_the_request_itself() {
         exchange(addr, head(&query, "Content-Length: 0\r\n").as_bytes()),
         405,
     );
-    assert_eq!(answer.header("allow").as_deref(), Some("GET, POST"));
+    assert_eq!(answer.header("allow").as_deref(), Some("GET, HEAD, POST"));
     assert!(!String::from_utf8_lossy(&answer.body).contains("DELETE"));
 
     let declared = format!(

@@ -6,7 +6,7 @@
 
 mod common;
 
-use std::io::Write;
+use std::io::{Read, Write};
 use std::time::Duration;
 
 use common::{
@@ -157,6 +157,29 @@ fn get_is_forwarded_with_its_query_for_the_debugging_view() {
 }
 
 #[test]
+fn head_is_forwarded_and_answered_without_a_body() {
+    let s = setup(|_| {});
+    s.upstream.answer_with(Answer::json(200, "[]"));
+    let mut jdc = connect(s.gateway.addr);
+    jdc.write_all(b"HEAD /api/downstream-report HTTP/1.1\r\nHost: pool\r\n\r\n")
+        .unwrap();
+    // The gateway closes after one answer: everything it sent is the head.
+    let mut sent = Vec::new();
+    jdc.read_to_end(&mut sent).unwrap();
+    let text = String::from_utf8_lossy(&sent);
+    assert!(text.starts_with("HTTP/1.1 200"), "{text}");
+    assert!(
+        text.ends_with("\r\n\r\n"),
+        "no body after the head: {text:?}"
+    );
+    let r = &s.upstream.received()[0];
+    assert_eq!(
+        (r.method.as_str(), r.target.as_str()),
+        ("HEAD", "/api/downstream-report")
+    );
+}
+
+#[test]
 fn each_connection_carries_one_request() {
     let s = setup(|_| {});
     let mut jdc = connect(s.gateway.addr);
@@ -184,7 +207,7 @@ fn other_paths_and_methods_are_answered_here() {
             format!("{method} {REPORTS_PATH} HTTP/1.1\r\nHost: pool\r\nContent-Length: 0\r\n\r\n");
         let answer = exchange(s.gateway.addr, request.as_bytes()).unwrap();
         assert_problem(&answer, 405);
-        assert_eq!(answer.header("allow").as_deref(), Some("GET, POST"));
+        assert_eq!(answer.header("allow").as_deref(), Some("GET, HEAD, POST"));
     }
     assert!(
         s.upstream.received().is_empty(),
