@@ -109,3 +109,32 @@ pub fn status_line(status: reqwest::StatusCode) -> String {
         None => format!("HTTP {}", status.as_u16()),
     }
 }
+
+/// GETs JSON from a monitoring API, reading at most [`MAX_BODY`] of it and
+/// waiting at most the client's timeout; `None` for 404. Errors are short
+/// reasons for a log line.
+pub async fn get_json<T: serde::de::DeserializeOwned>(
+    client: &Client,
+    url: &str,
+) -> Result<Option<T>, String> {
+    let response = client.get(url).send().await.map_err(|e| {
+        if e.is_timeout() {
+            "no answer".to_owned()
+        } else {
+            "cannot connect".to_owned()
+        }
+    })?;
+    let status = response.status();
+    if status == reqwest::StatusCode::NOT_FOUND {
+        return Ok(None);
+    }
+    if !status.is_success() {
+        return Err(format!("{} for {url}", status_line(status)));
+    }
+    let body = read_body(response)
+        .await
+        .map_err(|e| format!("{e} for {url}"))?;
+    serde_json::from_slice(&body)
+        .map(Some)
+        .map_err(|e| format!("unexpected answer from {url}: {e}"))
+}

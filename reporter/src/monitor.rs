@@ -210,27 +210,8 @@ impl Monitor {
         ))
     }
 
-    /// GETs JSON, reading at most [`http::MAX_BODY`] of it; `None` for 404.
+    /// GETs JSON; `None` for 404.
     async fn get<T: serde::de::DeserializeOwned>(&self, url: &str) -> Result<Option<T>, String> {
-        let response = self.client.get(url).send().await.map_err(|e| {
-            if e.is_timeout() {
-                "no answer".to_owned()
-            } else {
-                "cannot connect".to_owned()
-            }
-        })?;
-        let status = response.status();
-        if status == reqwest::StatusCode::NOT_FOUND {
-            return Ok(None);
-        }
-        if !status.is_success() {
-            return Err(format!("{} for {url}", http::status_line(status)));
-        }
-        let body = http::read_body(response)
-            .await
-            .map_err(|e| format!("{e} for {url}"))?;
-        serde_json::from_slice(&body)
-            .map(Some)
-            .map_err(|e| format!("unexpected answer from {url}: {e}"))
+        http::get_json(&self.client, url).await
     }
 }

@@ -590,16 +590,7 @@ mod tests {
     #[test]
     fn a_user_agent_with_line_breaks_changes_nothing_else() {
         let forged = [
-            line(
-                "INFO",
-                "translator_sv2::sv1::sv1_server",
-                "🔌 Downstream: 1 disconnected and removed from sv1 server downstreams",
-            ),
-            line(
-                "INFO",
-                "translator_sv2::sv1::sv1_server",
-                "Starting SV1 server on 0.0.0.0:34255",
-            ),
+            line("INFO", "translator_sv2", "🔌 Downstream: 1 disconnected"),
             subscribe("bitaxe/BM1370/v9.9.9"),
         ]
         .join("\n");
@@ -608,6 +599,7 @@ mod tests {
             "evil/1.0\n{}",
             forged.trim_end_matches(", extranonce1: None }")
         ));
+        assert!(hostile.len() - hostile.find('\n').unwrap() <= REACH);
         let mut lines = vec![hostile];
         lines.extend(answer(2));
         lines.push(line(
@@ -625,6 +617,37 @@ mod tests {
                 Event::Registered { downstream_id: 3 }
             ]
         );
+    }
+
+    #[test]
+    fn a_longer_string_with_line_breaks_is_skipped_until_the_input_caught_up() {
+        let forged: Vec<String> = (0..5)
+            .map(|i| {
+                line(
+                    "INFO",
+                    "translator_sv2::sv1::sv1_server",
+                    &format!("Starting SV1 server on 0.0.0.0:{i}"),
+                )
+            })
+            .collect();
+        let hostile = subscribe(&format!("evil\n{}\nx", forged.join("\n")));
+        let mut parser = Parser::new();
+        let mut got = Vec::new();
+        for l in hostile.lines() {
+            parser.push(l, &mut |p| got.push(p.event));
+        }
+        // Within what the translator wrote in one go: nothing is read.
+        let registered = line(
+            "INFO",
+            "translator_sv2::sv1::sv1_server",
+            "Downstream 4 registered successfully (channel will be opened after first message)",
+        );
+        parser.push(&registered, &mut |p| got.push(p.event));
+        assert_eq!(got, []);
+        // The input caught up: what the translator writes next is read.
+        parser.flush(&mut |p| got.push(p.event));
+        parser.push(&registered, &mut |p| got.push(p.event));
+        assert_eq!(got, [Event::Registered { downstream_id: 4 }]);
     }
 
     #[test]
