@@ -17,17 +17,18 @@
 -- between the two keywords in capitals, with no comment and no conditional
 -- expression inside, and LF line ends.
 -- tests/tests/triggers.rs checks every migration for this form.
+--
+-- The key leads with the address, and the table is stored in key order
+-- (WITHOUT ROWID): the triggers read the entries of one address as one
+-- range of the table itself, and no other index has to be written when an
+-- entry is renewed.
 CREATE TABLE IF NOT EXISTS jdc_names (
-    identity  TEXT NOT NULL PRIMARY KEY, -- jdcUserIdentity
-    address   TEXT NOT NULL,             -- its address (before the first '.')
-    userAgent TEXT NOT NULL,             -- what its rows are named
-    expiresAt TEXT NOT NULL              -- RFC 3339, UTC, milliseconds
+    address   TEXT NOT NULL, -- the identity's address (before its first '.')
+    identity  TEXT NOT NULL, -- jdcUserIdentity
+    userAgent TEXT NOT NULL, -- what its rows are named
+    expiresAt TEXT NOT NULL, -- RFC 3339, UTC, milliseconds
+    PRIMARY KEY (address, identity)
 ) WITHOUT ROWID;
-
--- The triggers ask for the live entries of one address: one range of this
--- index, which holds a handful of rows at most.
-CREATE INDEX IF NOT EXISTS jdc_names_address
-    ON jdc_names (address, expiresAt);
 
 -- A pool inserts a live 'jd-client/sv2' row (a JDC's new session): named at
 -- once while a report's entry for its address is live. Other rows cost no

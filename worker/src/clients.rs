@@ -22,12 +22,12 @@ const RENAME_SQL: &str = "UPDATE clients SET userAgent = ?1, updatedAt = ?2 \
      WHERE address = ?3 AND userAgent = ?4 AND deletedAt IS NULL";
 
 /// Writes a JDC's entry: its name and until when it holds.
-const PUT_NAME_SQL: &str = "INSERT INTO jdc_names (identity, address, userAgent, expiresAt) \
-     VALUES (?1, ?2, ?3, ?4) ON CONFLICT (identity) DO UPDATE SET \
-     address = excluded.address, userAgent = excluded.userAgent, expiresAt = excluded.expiresAt";
+const PUT_NAME_SQL: &str = "INSERT INTO jdc_names (address, identity, userAgent, expiresAt) \
+     VALUES (?1, ?2, ?3, ?4) ON CONFLICT (address, identity) DO UPDATE SET \
+     userAgent = excluded.userAgent, expiresAt = excluded.expiresAt";
 
 /// Deletes a JDC's entry: its rows are no longer named at birth.
-const FORGET_NAME_SQL: &str = "DELETE FROM jdc_names WHERE identity = ?1";
+const FORGET_NAME_SQL: &str = "DELETE FROM jdc_names WHERE address = ?1 AND identity = ?2";
 
 /// What a rename did, from D1's result metadata.
 #[derive(Debug, Clone, Copy, Default, Serialize)]
@@ -88,8 +88,8 @@ impl Clients {
             .db
             .prepare(PUT_NAME_SQL)
             .bind(&[
-                identity.into(),
                 address.into(),
+                identity.into(),
                 user_agent.into(),
                 until.into(),
             ])
@@ -110,11 +110,11 @@ impl Clients {
 
     /// Deletes `identity`'s entry, so the rows the pool writes from now on
     /// stay `jd-client/sv2`. Rows already named keep their name.
-    pub async fn forget(&self, identity: &str) -> Result<RenameOutcome, ApiError> {
+    pub async fn forget(&self, identity: &str, address: &str) -> Result<RenameOutcome, ApiError> {
         let forget = self
             .db
             .prepare(FORGET_NAME_SQL)
-            .bind(&[identity.into()])
+            .bind(&[address.into(), identity.into()])
             .map_err(d1_error)?;
         let results = self.db.batch(vec![forget]).await.map_err(d1_error)?;
         let mut outcome = outcome(&results)?;

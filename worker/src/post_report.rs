@@ -139,7 +139,11 @@ pub async fn handle(req: &Incoming, env: &Env, config: &Config) -> Result<Respon
                 .await?;
             (outcome, 1, Some(expires_at.clone()))
         }
-        NameWrite::Forget => (Clients::open(env)?.forget(&identity).await?, 1, None),
+        NameWrite::Forget => (
+            Clients::open(env)?.forget(&identity, &address).await?,
+            1,
+            None,
+        ),
     };
     // The same miners, stored recently enough, and D1's entry as the copy
     // notes it: the copy stands for this report.
