@@ -725,6 +725,19 @@ pub fn upsert_clients(rows: &[ClientRow]) -> String {
     )
 }
 
+/// `insert` (a pool's write of rows) run as if no JDC's name were live in
+/// D1, so its `jd-client/sv2` rows stay so, as they do on a pool without the
+/// naming triggers or once a JDC's name has ended: every entry of
+/// `jdc_names` is ended for the statement (its `expiresAt` prefixed with
+/// `0`, which sorts before any time) and given back after it.
+pub fn while_no_name_is_live(insert: &str) -> String {
+    format!(
+        "UPDATE jdc_names SET expiresAt = '0' || expiresAt; {}; \
+         UPDATE jdc_names SET expiresAt = substr(expiresAt, 2);",
+        insert.trim_end_matches(';')
+    )
+}
+
 /// Owned copies of string pairs, to compare with rows read back.
 pub fn pairs(list: &[(&str, &str)]) -> Vec<(String, String)> {
     list.iter()

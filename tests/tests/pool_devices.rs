@@ -20,7 +20,7 @@ use dmr_shared::agents::{
 };
 use dmr_shared::api::{kv_key, AGENTS_PATH, OPENAPI_PATH};
 use dmr_shared::JDC_USER_AGENT;
-use dmr_tests::{miner, repo_root, report, Options, Worker};
+use dmr_tests::{miner, repo_root, report, while_no_name_is_live, Options, Worker};
 use page::{Browser, InspectorPage};
 use pool_page::{PoolPanel, PoolView};
 use serde_json::{json, Value};
@@ -94,14 +94,15 @@ fn post(worker: &Worker, identity: &str, vendor: &str) {
 }
 
 /// ALPHA and BETA report (their rows are renamed); then ALPHA's JDC
-/// reconnects, a new `jd-client/sv2` row that only its next report renames.
+/// reconnects, a new `jd-client/sv2` row that D1 does not name (see
+/// `while_no_name_is_live`), so only its next report renames it.
 fn alpha_and_beta_report(worker: &Worker) {
     post(worker, &format!("{ALPHA}.jdc1"), "bitaxe");
     post(worker, &format!("{BETA}.rack"), "NerdQAxe++");
-    worker.d1(&format!(
+    worker.d1(&while_no_name_is_live(&format!(
         "INSERT INTO clients (address, clientName, sessionId, userAgent, startTime, hashRate) \
          VALUES ('{ALPHA}', 'jdc1', 'a3', '{JDC_USER_AGENT}', strftime('%Y-%m-%dT%H:%M:%fZ', 'now'), 1e11)"
-    ));
+    )));
 }
 
 /// An answer with the headers this endpoint is about.
@@ -668,10 +669,10 @@ fn strings_from_the_table_and_from_jdcs_are_shown_as_text() {
         &format!("{jdc}.<u>rig</u>"),
         "<script>window.__pwned=4</script>",
     );
-    worker.d1(&format!(
+    worker.d1(&while_no_name_is_live(&format!(
         "INSERT INTO clients (address, clientName, sessionId, userAgent, startTime) \
          VALUES ('{jdc}', 'w', 'x4', '{JDC_USER_AGENT}', '2026-11-26T01:00:00Z')"
-    ));
+    )));
     let browser = Browser::start();
     let _page = InspectorPage::open(&browser, &worker.base_url());
     let panel = PoolPanel::new(&browser);
