@@ -379,6 +379,47 @@ fn a_failing_database_when_the_name_must_be_written_answers_503_and_stores_nothi
     assert_eq!(worker.user_agents(), pairs(&[("s1", "bitaxe/sv2")]));
 }
 
+#[test]
+fn the_deploy_fallback_puts_the_triggers_back_and_can_be_repeated() {
+    let worker = start(&[]);
+    post_ok(&worker, &report(JDC, vec![miner("bitaxe", 1e12, "w1")]));
+    // A migration that lost a trigger on the way: the README's check shows
+    // it, its fallback (the file itself) puts it back, twice over.
+    worker.d1("DROP TRIGGER clients_named_on_update");
+    let listed =
+        || worker.d1("SELECT name, sql FROM sqlite_master WHERE type = 'trigger' ORDER BY name");
+    assert_eq!(listed().len(), 1);
+    let file = repo_root().join("worker/migrations/0003_jdc_names.sql");
+    worker.d1_file(&file);
+    worker.d1_file(&file);
+    let triggers = listed();
+    let trigger_names: Vec<&str> = triggers
+        .iter()
+        .map(|t| t["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        trigger_names,
+        ["clients_named_on_insert", "clients_named_on_update"]
+    );
+    for trigger in &triggers {
+        let sql = trigger["sql"].as_str().unwrap();
+        assert!(sql.ends_with("WHERE id = NEW.id;\nEND"), "{sql}");
+    }
+    // The entry the report wrote is still there, and names rows again.
+    assert_eq!(names(&worker), pairs(&[(JDC, "bitaxe/sv2")]));
+    worker.d1(&insert_clients(&[ClientRow::live(
+        JDC,
+        "s1",
+        "jd-client/sv2",
+    )]));
+    worker.d1(&upsert_clients(&[ClientRow::live(
+        JDC,
+        "s1",
+        "jd-client/sv2",
+    )]));
+    assert_eq!(worker.user_agents(), pairs(&[("s1", "bitaxe/sv2")]));
+}
+
 /// What remote migrations are known to cut, found in `sql`: each finding
 /// names the problem. Remote `wrangler d1 migrations apply` splits a file
 /// into statements and has cut trigger bodies ("incomplete input", code
