@@ -114,9 +114,10 @@ pub struct JdcAddress {
     /// as a JDC since then.
     pub since: String,
     /// A live report exists for this address (from an identity `address`
-    /// or `address.<worker>`): its rows connected after that report and are
-    /// renamed by the next one (or none of its miners votes for a name).
-    /// Without one: connected as a JDC, never reported.
+    /// or `address.<worker>`): its rows are still `jd-client/sv2` because
+    /// none of its miners votes for a name, or because they were written
+    /// while D1 held no live name for the address (they are renamed by the
+    /// next report). Without one: connected as a JDC, never reported.
     pub reported: bool,
     /// What that report renames the rows to; `null` without a report, or
     /// when none of its miners votes (no vendor, the JDC's own name, or the
