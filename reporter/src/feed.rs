@@ -150,10 +150,6 @@ impl Feed {
     }
 
     /// The translator's SV1 devices.
-    pub fn devices(&self) -> &Devices {
-        &self.devices
-    }
-
     pub fn devices_mut(&mut self) -> &mut Devices {
         &mut self.devices
     }

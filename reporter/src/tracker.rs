@@ -139,6 +139,21 @@ impl Downstream {
     }
 }
 
+/// A channel of a device connected to the JDC itself, as the miner to
+/// report: the device's own `SetupConnection` strings.
+fn direct(d: &Downstream, c: &Channel) -> Miner {
+    Miner {
+        vendor: d.device.vendor.clone(),
+        hardware_version: d.device.hardware_version.clone(),
+        firmware: d.device.firmware.clone(),
+        device_id: d.device.device_id.clone(),
+        nominal_hash_rate: c.nominal_hash_rate,
+        user_identity: c.user_identity.clone(),
+        connected_at: c.connected_at.clone(),
+        via: None,
+    }
+}
+
 /// A translator's channel as the miner to report: the SV1 device behind it
 /// when known, else the channel with its make unknown.
 fn behind_translator(d: &Downstream, c: &Channel, sv1: Option<&Sv1Device>) -> Miner {
@@ -412,32 +427,24 @@ impl Tracker {
         // Channel ids are per downstream: matching by id alone is safe only
         // while a single translator is connected.
         let proxies = self.downstreams.values().filter(|d| d.is_proxy()).count();
+        let index = devices.index();
+        let index = &index;
         self.downstreams
             .values()
             .flat_map(|d| {
-                d.channels
-                    .iter()
-                    .filter(move |c| !(d.is_proxy() && devices.departed(&c.user_identity)))
-                    .map(move |c| {
-                        if !d.is_proxy() {
-                            return Miner {
-                                vendor: d.device.vendor.clone(),
-                                hardware_version: d.device.hardware_version.clone(),
-                                firmware: d.device.firmware.clone(),
-                                device_id: d.device.device_id.clone(),
-                                nominal_hash_rate: c.nominal_hash_rate,
-                                user_identity: c.user_identity.clone(),
-                                connected_at: c.connected_at.clone(),
-                                via: None,
-                            };
-                        }
-                        let sv1 = devices.by_upstream_identity(&c.user_identity).or_else(|| {
-                            (proxies == 1)
-                                .then(|| devices.by_channel_id(c.id))
-                                .flatten()
-                        });
-                        behind_translator(d, c, sv1)
-                    })
+                let proxy = d.is_proxy();
+                d.channels.iter().filter_map(move |c| {
+                    if !proxy {
+                        return Some(direct(d, c));
+                    }
+                    if devices.departed(&c.user_identity) {
+                        return None;
+                    }
+                    let sv1 = index
+                        .by_upstream_identity(&c.user_identity)
+                        .or_else(|| (proxies == 1).then(|| index.by_channel_id(c.id)).flatten());
+                    Some(behind_translator(d, c, sv1))
+                })
             })
             .collect()
     }

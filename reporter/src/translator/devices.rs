@@ -66,6 +66,25 @@ pub struct ApiClient {
     pub telemetry: Option<Make>,
 }
 
+/// The devices of a [`Devices`] by their channel on the JDC.
+#[derive(Debug, Default)]
+pub struct Index<'a> {
+    by_identity: BTreeMap<&'a str, &'a Sv1Device>,
+    by_channel: BTreeMap<u32, &'a Sv1Device>,
+}
+
+impl<'a> Index<'a> {
+    /// The device mining through the JDC channel opened as `identity`.
+    pub fn by_upstream_identity(&self, identity: &str) -> Option<&'a Sv1Device> {
+        self.by_identity.get(identity).copied()
+    }
+
+    /// The device mining through JDC channel `channel_id`.
+    pub fn by_channel_id(&self, channel_id: u32) -> Option<&'a Sv1Device> {
+        self.by_channel.get(&channel_id).copied()
+    }
+}
+
 /// The translator's devices.
 #[derive(Debug, Default)]
 pub struct Devices {
@@ -188,18 +207,19 @@ impl Devices {
         }
     }
 
-    /// The device mining through the JDC channel opened as `identity`.
-    pub fn by_upstream_identity(&self, identity: &str) -> Option<&Sv1Device> {
-        self.by_id
-            .values()
-            .find(|d| d.upstream_identity.as_deref() == Some(identity))
-    }
-
-    /// The device mining through JDC channel `channel_id`.
-    pub fn by_channel_id(&self, channel_id: u32) -> Option<&Sv1Device> {
-        self.by_id
-            .values()
-            .find(|d| d.channel_id == Some(channel_id))
+    /// The devices by the JDC channel each mines through, for finding many
+    /// at once (one report): built in n log n, searched in log n.
+    pub fn index(&self) -> Index<'_> {
+        let mut index = Index::default();
+        for device in self.by_id.values() {
+            if let Some(identity) = &device.upstream_identity {
+                index.by_identity.entry(identity.as_str()).or_insert(device);
+            }
+            if let Some(channel_id) = device.channel_id {
+                index.by_channel.entry(channel_id).or_insert(device);
+            }
+        }
+        index
     }
 
     /// Whether the device whose channel was opened as `identity` has left
@@ -261,15 +281,24 @@ mod tests {
         apply(&mut devices, 0, Event::Reset);
         connect(&mut devices, 1, 1, "bitaxe/BM1370/v2.14.0");
         connect(&mut devices, 2, 2, "cgminer/4.11.1");
-        let bitaxe = devices.by_upstream_identity("acct.miner1").unwrap();
+        let bitaxe = devices.index().by_upstream_identity("acct.miner1").unwrap();
         assert_eq!(bitaxe.make().unwrap().vendor, "bitaxe");
         assert_eq!(bitaxe.connected_at.as_deref(), Some(at(1).text.as_str()));
         assert_eq!(
-            devices.by_channel_id(3).unwrap().make().unwrap().vendor,
+            devices
+                .index()
+                .by_channel_id(3)
+                .unwrap()
+                .make()
+                .unwrap()
+                .vendor,
             "cgminer"
         );
         apply(&mut devices, 3, Event::Gone { downstream_id: 1 });
-        assert!(devices.by_upstream_identity("acct.miner1").is_none());
+        assert!(devices
+            .index()
+            .by_upstream_identity("acct.miner1")
+            .is_none());
         assert!(devices.departed("acct.miner1"));
         assert!(!devices.departed("acct.miner2"));
         // A restart forgets everyone; miner<k> counts again from 1.
@@ -279,6 +308,7 @@ mod tests {
         connect(&mut devices, 5, 1, "whatsminer/v1.0");
         assert_eq!(
             devices
+                .index()
                 .by_upstream_identity("acct.miner1")
                 .unwrap()
                 .make()
@@ -296,7 +326,7 @@ mod tests {
         apply(&mut devices, 1, Event::Opening { downstream_id: 1 });
         apply(&mut devices, 1, Event::OpenAbandoned { downstream_id: 1 });
         connect(&mut devices, 2, 2, "bitaxe/BM1370/v2.14.0");
-        let d = devices.by_upstream_identity("acct.miner1").unwrap();
+        let d = devices.index().by_upstream_identity("acct.miner1").unwrap();
         assert_eq!(d.make().unwrap().vendor, "bitaxe");
     }
 
@@ -322,7 +352,7 @@ mod tests {
         // Device 2 is not listed yet, but it was never listed and is new.
         devices.reconcile(&listing, t0, t0 - Duration::from_secs(30));
         assert_eq!(devices.len(), 2);
-        let d1 = devices.by_channel_id(2).unwrap();
+        let d1 = devices.index().by_channel_id(2).unwrap();
         assert_eq!(d1.make(), Some(&telemetry));
         assert_eq!(d1.hashrate, Some(9e13));
         assert_eq!(d1.username.as_deref(), Some("acct.s19"));
