@@ -328,8 +328,7 @@ impl Parser {
             }
             // Its string reaches further: skip what it may still cover.
             None => {
-                let held_bytes: usize = held.rest.iter().map(|l| 1 + l.len()).sum();
-                self.skipping = MAX_SV1_MESSAGE.checked_sub(held_bytes).filter(|&l| l > 0);
+                self.skipping = MAX_SV1_MESSAGE.checked_sub(held.bytes).filter(|&l| l > 0);
                 held.rest.len()
             }
         };
