@@ -36,9 +36,10 @@ fn translator_log() -> String {
     fixture("translator_sv2.1.log") + &fixture("translator_sv2.2.log")
 }
 
-/// Feeds the lines of `text` logged before `cutoff` (lines without a
-/// timestamp go with the line before them).
-fn feed_until(feed: &mut Feed, source: Source, text: &str, cutoff: &str) {
+/// The lines of `text` logged before `cutoff` (lines without a timestamp
+/// go with the line before them), as the file was at that time.
+fn before(text: &str, cutoff: &str) -> String {
+    let mut kept = String::new();
     for line in text.lines() {
         if line
             .get(..4)
@@ -47,6 +48,15 @@ fn feed_until(feed: &mut Feed, source: Source, text: &str, cutoff: &str) {
         {
             break;
         }
+        kept.push_str(line);
+        kept.push('\n');
+    }
+    kept
+}
+
+/// Feeds the lines of `text` logged before `cutoff`.
+fn feed_until(feed: &mut Feed, source: Source, text: &str, cutoff: &str) {
+    for line in before(text, cutoff).lines() {
         feed.line_of(source, line);
     }
     feed.flush_of(source);
@@ -250,21 +260,7 @@ fn telemetry_the_api_matched_wins_over_the_user_agent() {
 fn the_binary_reads_both_logs_and_the_api_and_reports_once() {
     let dir = tempfile::tempdir().unwrap();
     // The run up to step 1, as the files would be then.
-    let cut = |text: &str| {
-        let mut kept = String::new();
-        for line in text.lines() {
-            if line
-                .get(..4)
-                .is_some_and(|y| y.bytes().all(|b| b.is_ascii_digit()))
-                && line.get(..19).is_some_and(|t| t >= "2026-12-07T09:12:35")
-            {
-                break;
-            }
-            kept.push_str(line);
-            kept.push('\n');
-        }
-        kept
-    };
+    let cut = |text: &str| before(text, "2026-12-07T09:12:35");
     write(dir.path(), "jdc.log", &cut(&fixture("jd_client_sv2.log")));
     write(
         dir.path(),
