@@ -10,4 +10,4 @@
 set -euo pipefail
 source "$(dirname "$0")/env.sh"
 bash "$ROOT/scripts/build.sh"
-cargo run --release -p dmr-tests --bin dmr-bench -- "$@"
+cargo run --release -p dmr-bench --bin dmr-bench -- "$@"

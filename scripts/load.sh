@@ -5,4 +5,4 @@
 set -euo pipefail
 source "$(dirname "$0")/env.sh"
 bash "$ROOT/scripts/build.sh"
-cargo run --release -p dmr-tests --bin dmr-load -- "$@"
+cargo run --release -p dmr-bench --bin dmr-load -- "$@"

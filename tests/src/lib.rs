@@ -9,23 +9,24 @@
 //! The Worker and the inspector must have been built first
 //! (`bash scripts/build.sh`; `npm test` does it).
 //!
-//! [`load`] drives many concurrent reporters against a running Worker;
-//! [`bodies`] builds report bodies at the limits; [`memory`] measures the
-//! Worker's wasm memory after the worst of them; [`side_by_side`] measures
-//! the Rust Worker's CPU per report next to a plain JavaScript Worker.
-//! [`pool_writes`] measures what the naming triggers add to a pool's write.
-//! [`raw`] speaks HTTP/1.1 over a plain socket, for what an HTTP client
-//! hides (a `HEAD`'s bytes, an answer before the body is sent); [`trap`]
-//! builds the copy of the Worker that traps on request.
+//! - [`browser`]: a headless Chromium over WebDriver, and the inspector's
+//!   page objects (the page and its Agents panel as a person sees them).
+//! - [`load`]: many concurrent reporters against a running Worker.
+//! - [`bodies`]: report bodies at the limits; [`memory`]: the Worker's wasm
+//!   memory after the worst of them.
+//! - [`raw`]: HTTP/1.1 over a plain socket, for what an HTTP client hides
+//!   (a `HEAD`'s bytes, an answer before the body is sent).
+//! - [`trap`]: the copy of the Worker that traps on request.
+//! - [`procfs`]: a process's CPU time from `/proc`.
+//!
+//! The benchmarks (`bench/`, crate `dmr-bench`) use this harness too.
 
-pub mod bench_agents;
 pub mod bodies;
+pub mod browser;
 pub mod load;
 pub mod memory;
-pub mod pool_writes;
 pub mod procfs;
 pub mod raw;
-pub mod side_by_side;
 pub mod trap;
 
 use std::fs::File;

@@ -10,17 +10,14 @@
 //! Screenshots go to `test-artifacts/` (`inspector.png`, `inspector-phone.png`,
 //! `inspector-error.png`).
 
-#[path = "inspector/page.rs"]
-mod page;
-
 use std::path::PathBuf;
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 use dmr_shared::api::{kv_key, report_path, JDCS_PATH, REPORTS_PATH};
 use dmr_shared::limits::STALE_AFTER_SECS;
+use dmr_tests::browser::{Browser, InspectorPage, View, CLOCK_SHIFT, ENTER, TAB};
 use dmr_tests::{miner, repo_root, report, Options, Worker};
-use page::{Browser, InspectorPage, View, CLOCK_SHIFT, ENTER, TAB};
 use serde_json::{json, Value};
 
 const A: &str = "bc1qinspector0000000000000000000000000000a";

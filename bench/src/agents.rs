@@ -9,7 +9,7 @@ use dmr_shared::agents::AGENTS_CACHE_SECS;
 use dmr_shared::api::AGENTS_PATH;
 use serde_json::{json, Value};
 
-use crate::Worker;
+use dmr_tests::Worker;
 
 /// Cached reads measured after the cold one.
 const CACHED_READS: usize = 3;

@@ -15,6 +15,8 @@ use serde::Deserialize;
 use serde_json::{json, Value};
 use tempfile::TempDir;
 
+pub mod agents;
+
 /// Longest wait for chromedriver to accept sessions.
 const DRIVER_START_TIMEOUT: Duration = Duration::from_secs(20);
 
@@ -51,7 +53,7 @@ impl Browser {
             .prefix("dmr-chromium-")
             .tempdir()
             .expect("temp profile dir");
-        let port = dmr_tests::free_port();
+        let port = crate::free_port();
         let log = std::fs::File::create(profile.path().join("chromedriver.log")).expect("log");
         let driver = {
             use std::os::unix::process::CommandExt;

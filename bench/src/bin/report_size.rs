@@ -13,7 +13,7 @@
 //! `/proc` in clock ticks (10 ms), so a round needs many reports. The rate limits are left out of
 //! the config (they would measure the limiter).
 //!
-//! usage: `cargo run --release -p dmr-tests --bin report_size --
+//! usage: `cargo run --release -p dmr-bench --bin report_size --
 //! [--rounds N] [--reports N] [--main ENTRY]...`
 //! (defaults: 5 rounds of 20 reports per shape; the built Worker, or each
 //! `--main` entry module in turn, e.g. another checkout's

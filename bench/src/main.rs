@@ -15,12 +15,12 @@
 //!    the rules depend only on the ratio.
 //! 4. Reads: `GET /api/jdcs` and `GET /api/downstream-report` with 1,000 and
 //!    then 10,000 live JDCs: KV operations and wall time.
-//! 5. Side by side (`dmr_tests::side_by_side`): the Rust Worker, the same
+//! 5. Side by side (`dmr_bench::side_by_side`): the Rust Worker, the same
 //!    with its rate-limit bindings, and a plain JavaScript Worker doing the
 //!    protocol's reference flow, in the same workerd on the same D1, taking
 //!    turns under the same load: CPU per report, reports/s and p99 per round
 //!    and as medians, the ratio, and KV and D1 operations per report.
-//! 6. A pool's writes of session rows (`dmr_tests::pool_writes`): D1 rows
+//! 6. A pool's writes of session rows (`dmr_bench::pool_writes`): D1 rows
 //!    read and written per write with the naming triggers and without.
 //! 7. The gzip sizes of the worker and inspector wasm.
 //!
@@ -39,9 +39,9 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use dmr_bench::side_by_side::{self, settled_log};
 use dmr_shared::api::{JDCS_PATH, REPORTS_PATH};
 use dmr_shared::{JdcSummary, Miner, Report, StoredReport};
-use dmr_tests::side_by_side::{self, settled_log};
 use dmr_tests::{repo_root, Options, Worker};
 use serde_json::{json, Value};
 
@@ -382,7 +382,7 @@ fn main() {
         without_bindings: vec!["IP_RATE_LIMITER", "IDENTITY_RATE_LIMITER"],
         extra_configs: side_by_side::configs(seed_dir.path())
             .into_iter()
-            .chain([dmr_tests::pool_writes::config()])
+            .chain([dmr_bench::pool_writes::config()])
             .collect(),
         ..Options::default()
     });
@@ -403,7 +403,7 @@ fn main() {
     }
 
     if args.pool_writes_only {
-        let writes = dmr_tests::pool_writes::measure(&worker).print();
+        let writes = dmr_bench::pool_writes::measure(&worker).print();
         println!("{}", json!({ "clientRows": rows, "poolWrites": writes }));
         return;
     }
@@ -436,13 +436,13 @@ fn main() {
     let (full_1k_ms, full_1k, full_1k_ops) = timed_get(&worker, REPORTS_PATH, "reports");
     add_live_jdcs(&worker, 0, MANY_JDCS);
     let (jdcs_10k_ms, jdcs_10k, jdcs_10k_ops) = timed_get(&worker, JDCS_PATH, "jdcs");
-    dmr_tests::bench_agents::run(&worker);
+    dmr_bench::agents::run(&worker);
     // Last but one: its rounds outlast the scaled TTL of the reports read
     // above.
     let side = side_by_side(&worker, &args);
     // Last: it drops the triggers for a while.
     eprintln!("bench: a pool's writes with and without the naming triggers...");
-    let writes = dmr_tests::pool_writes::measure(&worker);
+    let writes = dmr_bench::pool_writes::measure(&worker);
     drop(worker);
 
     let root = repo_root();
@@ -525,7 +525,7 @@ fn main() {
     );
 }
 
-/// The side-by-side rounds (see `dmr_tests::side_by_side`).
+/// The side-by-side rounds (see `dmr_bench::side_by_side`).
 fn side_by_side(worker: &Worker, args: &Args) -> Vec<side_by_side::Round> {
     eprintln!(
         "bench: side by side with the JavaScript baseline, {} rounds of {} s per Worker...",

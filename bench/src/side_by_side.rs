@@ -38,7 +38,7 @@ use std::time::{Duration, Instant};
 use dmr_shared::api::{OPENAPI_PATH, REPORTS_PATH};
 use serde_json::{json, Value};
 
-use crate::{procfs, repo_root, Worker};
+use dmr_tests::{procfs, repo_root, Worker};
 
 /// Miniflare's header naming the Worker a request to its entry socket is
 /// for.
@@ -101,7 +101,7 @@ const BASELINE: usize = 1;
 const LIMITED: usize = 2;
 
 /// The wrangler configs of the contenders, to pass as
-/// [`crate::Options::extra_configs`]: the Rust Workers' are written into
+/// [`dmr_tests::Options::extra_configs`]: the Rust Workers' are written into
 /// `dir` from `wrangler.toml` (their own name and KV namespace, no static
 /// assets, the rate limits only for the one that has them), the
 /// JavaScript Worker's is `bench/baseline-worker/wrangler.toml`.

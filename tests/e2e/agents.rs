@@ -1,17 +1,11 @@
-//! The pool's device view: `GET /api/agents` under wrangler dev answers from
+//! Agents: `GET /api/agents` under wrangler dev answers from
 //! the client rows in D1 and the live reports in KV (with the plan using its
 //! index, the answer cached per data centre, reads behind the token even
-//! from the cache), and the inspector's "Pool devices" panel in headless
+//! from the cache), and the inspector's Agents panel in headless
 //! Chromium shows exactly those rows, follows a report to the next refresh,
 //! keeps table and JDC strings as text, and has its own states.
 //!
-//! Screenshot: `test-artifacts/pool-devices.png`.
-
-#[allow(dead_code)] // The shared page objects; this file uses part of them.
-#[path = "inspector/page.rs"]
-mod page;
-#[path = "inspector/pool_page.rs"]
-mod pool_page;
+//! Screenshot: `test-artifacts/agents.png`.
 
 use std::time::{Duration, Instant};
 
@@ -20,9 +14,9 @@ use dmr_shared::agents::{
 };
 use dmr_shared::api::{kv_key, AGENTS_PATH, OPENAPI_PATH};
 use dmr_shared::JDC_USER_AGENT;
+use dmr_tests::browser::agents::{AgentsPanel, AgentsView};
+use dmr_tests::browser::{Browser, InspectorPage};
 use dmr_tests::{miner, repo_root, report, while_no_name_is_live, Options, Worker};
-use page::{Browser, InspectorPage};
-use pool_page::{PoolPanel, PoolView};
 use serde_json::{json, Value};
 
 /// Reports, renamed to `bitaxe/sv2`.
@@ -390,7 +384,7 @@ fn the_lists_are_bounded_and_count_the_rest() {
 
     let browser = Browser::start();
     let _page = InspectorPage::open(&browser, &worker.base_url());
-    let panel = PoolPanel::new(&browser);
+    let panel = AgentsPanel::new(&browser);
     let view = panel.wait_until("the bounded lists", FIRST_LOAD, |v| !v.silent.is_empty());
     assert_eq!(view.agents.len(), MAX_AGENTS + 1);
     assert_eq!(
@@ -545,7 +539,7 @@ fn table_chart(worker: &Worker) -> Vec<(String, String)> {
 }
 
 /// The panel's chart as (name, numbers without the hash rate).
-fn panel_chart(view: &PoolView) -> Vec<(String, String)> {
+fn panel_chart(view: &AgentsView) -> Vec<(String, String)> {
     view.agents
         .iter()
         .map(|a| {
@@ -566,7 +560,7 @@ fn the_panel_matches_the_table_and_follows_a_report() {
     let browser = Browser::start();
     browser.set_window(1280, 1400);
     let _page = InspectorPage::open(&browser, &worker.base_url());
-    let panel = PoolPanel::new(&browser);
+    let panel = AgentsPanel::new(&browser);
 
     let view = panel.wait_until("the pool's rows", FIRST_LOAD, |v| !v.agents.is_empty());
     assert_eq!(panel_chart(&view), table_chart(&worker));
@@ -624,7 +618,7 @@ fn the_panel_matches_the_table_and_follows_a_report() {
     panel.wait_until("both again", NEXT_POLL, |v| v.silent.len() == 2);
 
     panel.scroll_into_view();
-    browser.screenshot(&repo_root().join("test-artifacts/pool-devices.png"));
+    browser.screenshot(&repo_root().join("test-artifacts/agents.png"));
 
     // SILENT's JDC starts reporting: it leaves the list at the next poll of
     // the live reports, before the panel reads the table again...
@@ -675,7 +669,7 @@ fn strings_from_the_table_and_from_jdcs_are_shown_as_text() {
     )));
     let browser = Browser::start();
     let _page = InspectorPage::open(&browser, &worker.base_url());
-    let panel = PoolPanel::new(&browser);
+    let panel = AgentsPanel::new(&browser);
     let view = panel.wait_until("the rows", FIRST_LOAD, |v| {
         !v.agents.is_empty() && !v.pending.is_empty()
     });
@@ -731,7 +725,7 @@ fn the_panel_has_its_own_loading_empty_and_error_states() {
     let browser = Browser::start();
     browser.before_each_page(SLOW_AGENTS);
     let page = InspectorPage::open(&browser, &worker.base_url());
-    let panel = PoolPanel::new(&browser);
+    let panel = AgentsPanel::new(&browser);
     panel.wait_until("loading", FIRST_LOAD, |v| v.loading);
     let view = panel.wait_until("empty", FIRST_LOAD, |v| v.empty.is_some());
     assert!(view.agents.is_empty() && view.error.is_none() && !view.loading);

@@ -1,16 +1,16 @@
-//! The inspector's "Pool devices" panel as a person sees it, read from the
+//! The inspector's Agents panel as a person sees it, read from the
 //! rendered page in one script (visible text only), next to the page objects
-//! in `page.rs`.
+//! in `mod.rs`.
 
 use serde::Deserialize;
 use serde_json::json;
 
-use super::page::{Browser, BACKSPACE};
+use super::{Browser, BACKSPACE};
 
-/// Everything the panel shows. `None` (from [`PoolPanel::view`]) when the
+/// Everything the panel shows. `None` (from [`AgentsPanel::view`]) when the
 /// panel itself is not shown.
 #[derive(Debug, Clone, Deserialize)]
-pub struct PoolView {
+pub struct AgentsView {
     /// "read from the pool's database N s ago · ...".
     pub age: String,
     /// The loading line is up.
@@ -58,7 +58,7 @@ pub struct AddressLine {
     pub detail: String,
 }
 
-impl PoolView {
+impl AgentsView {
     /// The chart's rows as (name, numbers, kind).
     pub fn chart(&self) -> Vec<(&str, &str, &str)> {
         self.agents
@@ -117,17 +117,17 @@ return {
 "#;
 
 /// The panel in a page the browser has open.
-pub struct PoolPanel<'b> {
+pub struct AgentsPanel<'b> {
     browser: &'b Browser,
 }
 
-impl<'b> PoolPanel<'b> {
+impl<'b> AgentsPanel<'b> {
     pub fn new(browser: &'b Browser) -> Self {
-        PoolPanel { browser }
+        AgentsPanel { browser }
     }
 
     /// What the panel shows right now; `None` when it is not shown.
-    pub fn view(&self) -> Option<PoolView> {
+    pub fn view(&self) -> Option<AgentsView> {
         let value = self.browser.run(READ_POOL, json!([]));
         serde_json::from_value(value.clone())
             .unwrap_or_else(|e| panic!("unexpected panel shape ({e}): {value:#}"))
@@ -138,8 +138,8 @@ impl<'b> PoolPanel<'b> {
         &self,
         what: &str,
         timeout: std::time::Duration,
-        check: impl Fn(&PoolView) -> bool,
-    ) -> PoolView {
+        check: impl Fn(&AgentsView) -> bool,
+    ) -> AgentsView {
         self.browser.wait_for(what, timeout, || {
             let view = self.view();
             (view.as_ref().filter(|v| check(v)).cloned(), view)

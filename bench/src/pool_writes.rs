@@ -17,7 +17,7 @@ use std::time::Duration;
 use serde_json::{json, Value};
 
 use crate::side_by_side::{Runtime, ROUTE_HEADER};
-use crate::{repo_root, Worker, POOL_SESSION_KEY};
+use dmr_tests::{repo_root, Worker, POOL_SESSION_KEY};
 
 /// The pool Worker's name in its config.
 const POOL_WORKER: &str = "dmr-bench-pool";
@@ -32,7 +32,7 @@ const NAMED: &str = "bc1qpoolnamed";
 const MIGRATION: &str = "worker/migrations/0003_jdc_names.sql";
 
 /// The pool Worker's config, to pass as one of
-/// [`crate::Options::extra_configs`].
+/// [`dmr_tests::Options::extra_configs`].
 pub fn config() -> PathBuf {
     repo_root().join("bench/pool-worker/wrangler.toml")
 }
