@@ -19,7 +19,7 @@ step "Inspector: cargo build (wasm32, release)"
 # For size, `--cfg erase_components` has Leptos type-erase each component's
 # view and share one reactive-closure type per output type, rather than
 # instantiating its rendering code for every distinct view and closure
-# (about 3.7 KB gzip less). Set for this build only: cargo keeps artifacts
+# (the gzip saving is in docs/performance.md). Set for this build only: cargo keeps artifacts
 # built with other flags apart, so the Worker's builds stay as they are.
 RUSTFLAGS="${RUSTFLAGS:-} --cfg erase_components" \
   cargo build -p dmr-inspector --release --target wasm32-unknown-unknown

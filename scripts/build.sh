@@ -7,16 +7,16 @@ set -euo pipefail
 source "$(dirname "$0")/env.sh"
 
 # Size budgets, gzip -9 of each wasm as it is served (KB = 1024 bytes, as
-# the README counts). Cloudflare's free plan takes a Worker of 3 MB gzip;
+# the docs count). Cloudflare's free plan takes a Worker of 3 MB gzip;
 # these keep the Worker's cold start and the inspector's first load small.
-# The inspector, Pool devices panel included, is held to 150 KB: 152,416
-# bytes with it. The panel (inspector/src/pool*.rs) took the page from
-# 149,920 to 175,418 bytes; cuts shared by the whole page brought it back
-# (talc as allocator, wasm-opt restructuring passes, no derived Debug on
-# the page's error, plain loops in the JSON readers, one signal and one memo
-# per panel's state, the page's poll started by hand rather than as a
-# Leptos resource, no Suspense, Transition or ErrorBoundary, and Leptos's
-# type-erased components, see build-inspector.sh).
+# The inspector, Agents panel included, is held to 150 KB: the page fits
+# through cuts shared by all of it (talc as allocator, wasm-opt
+# restructuring passes, no derived Debug on the page's error, plain loops
+# in the JSON readers, one signal and one memo per panel's state, the
+# page's poll started by hand rather than as a Leptos resource, no
+# Suspense, Transition or ErrorBoundary, and Leptos's type-erased
+# components, see build-inspector.sh). Sizes and their history:
+# docs/performance.md.
 WORKER_WASM_BUDGET_KB=250
 INSPECTOR_WASM_BUDGET_KB=150
 

@@ -7,8 +7,8 @@
 //! Nothing here builds a tree of the JSON. Values nobody asked for are
 //! skipped by [`Skip`], which allocates nothing but one small set of key
 //! hashes per open object: that is what keeps the memory a body costs
-//! bounded whatever it holds (a 4 MiB array of numbers in an unknown member
-//! used to cost ~100 MB as `serde_json::Value`s). The report parser
+//! bounded whatever it holds (a tree of `serde_json::Value`s costs many
+//! times the body for an array of numbers). The report parser
 //! (`validate`) reads the members it knows straight into its types and hands
 //! the rest to [`Skip`].
 
@@ -122,9 +122,9 @@ fn nesting_depth(body: &[u8]) -> usize {
 /// The hashes are kept in order, in a [`BTreeSet`], not in a hash table:
 /// SipHash's keys are fixed here (the wasm build has no randomness to seed
 /// them), so keys whose hashes share a table's bucket could be crafted, and
-/// a table of those costs the square of its members to fill (a 4 MiB body
-/// of such objects took nine times as long to read as one of ordinary
-/// keys). A tree costs log n per member whatever the hashes.
+/// a table of those costs the square of its members to fill (what that
+/// does to a 4 MiB body is in docs/performance.md, under "Large reports").
+/// A tree costs log n per member whatever the hashes.
 #[derive(Default)]
 pub struct SeenKeys {
     known: u32,

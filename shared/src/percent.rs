@@ -3,10 +3,10 @@
 //!
 //! By hand, for the Worker's size. Parsing the request URL with the `url`
 //! crate (as `Request::url()` does) brings in its tables for international
-//! domain names, which never occur here: the Worker's wasm measured 202,451
-//! bytes gzip that way against 133,606 with this module. Even
-//! `percent-encoding` and `form_urlencoded`, the small crates `url` is made
-//! of, measured 2,215 bytes gzip more than these few functions.
+//! domain names, which never occur here, and they make most of a wasm that
+//! way. Even `percent-encoding` and `form_urlencoded`, the small crates
+//! `url` is made of, weigh more than these few functions (the measured
+//! sizes are in docs/performance.md).
 
 /// Decodes `%XX` escapes (and `+` as a space when `plus_is_space`, as in a
 /// query string). `None` for a bad escape or bytes that are not UTF-8.

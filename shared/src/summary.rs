@@ -317,7 +317,7 @@ mod tests {
             .iter()
             .enumerate()
             .all(|(i, s)| s.0 .0 == format!("v{i:04}")));
-        // A scan of the vendors seen so far made n²/2 = 2,000,000.
+        // A scan of the vendors seen so far would make n²/2 = 2,000,000.
         assert!(one <= 2 * n, "one vendor: {one} comparisons");
         assert!(distinct <= n_log_n(n), "distinct: {distinct} comparisons");
         assert!(distinct <= 32 * one, "distinct {distinct}, one {one}");
@@ -327,7 +327,7 @@ mod tests {
 
     #[test]
     fn shares_are_what_a_scan_of_the_miners_gives() {
-        // The rule as it was written before the map: a scan of the shares
+        // The rule as first written, without the map: a scan of the shares
         // so far, then a stable sort by miners; the same shares and order.
         let vendors = [
             "b", "", "a", "b", "c", "a", "", "b", "d", "e", "f", "g", "h", "i",

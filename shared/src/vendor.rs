@@ -581,7 +581,7 @@ mod tests {
         let (winner, distinct) = comparisons(|| majority(keys(n, true)));
         // All tie at one vote: the first wins.
         assert_eq!(winner.map(|k| k.0).as_deref(), Some("v0000"));
-        // A scan of the vendors seen so far made n²/2 = 2,000,000.
+        // A scan of the vendors seen so far would make n²/2 = 2,000,000.
         assert!(one <= 2 * n, "one vendor: {one} comparisons");
         assert!(distinct <= n_log_n(n), "distinct: {distinct} comparisons");
         assert!(distinct <= 32 * one, "distinct {distinct}, one {one}");

@@ -3,9 +3,9 @@
 //!
 //! workers-rs's `Request` is built from the runtime's request by reading its
 //! method, URL, headers and `request.cf` at once. `request.cf` is an object
-//! the runtime builds on first access, and nothing here uses it: V8's CPU
-//! profile of a report put that one access at about 5 % of the Worker's CPU
-//! (`npm run bench -- --profile dmr-bench-rust`). So the Worker takes the
+//! the runtime builds on first access, and nothing here uses it, yet that
+//! one access shows in V8's CPU profile of a report (`npm run bench --
+//! --profile dmr-bench-rust`; docs/performance.md). So the Worker takes the
 //! runtime's request as it is and reads a header, the URL or the body only
 //! when it needs them.
 

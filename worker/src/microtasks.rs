@@ -5,9 +5,9 @@
 //! scheduling a microtask. They use `queueMicrotask` when the global object
 //! has one, else a reaction on a resolved promise, and look once, when their
 //! queue is first used. In workerd, `queueMicrotask` is a runtime call that
-//! wraps its callback on every use; V8's CPU profile of a report put it at
-//! about 11 % of the Worker's CPU (`npm run bench -- --profile
-//! dmr-bench-rust`), for the three or four wakeups a report needs. A promise
+//! wraps its callback on every use, a cost V8's CPU profile of a report
+//! shows (`npm run bench -- --profile dmr-bench-rust`; docs/performance.md)
+//! for only the three or four wakeups a report needs. A promise
 //! reaction is V8's own microtask, with the same ordering. So when the wasm
 //! instance starts, the queue is created while the global's
 //! `queueMicrotask` is hidden, and the global is put back as it was at once.

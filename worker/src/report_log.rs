@@ -12,7 +12,7 @@
 //! reporting JDC still shows up in the log that often.
 //!
 //! Why: `console.log` is the most expensive single call of a report in
-//! V8's profile (about 13 % of the Worker's CPU under `wrangler dev`), and
+//! V8's profile under `wrangler dev` (docs/performance.md), and
 //! in production every line is a billed Workers Logs event; Workers Logs
 //! already records each request itself.
 
