@@ -55,8 +55,8 @@ pub struct JdcSummary {
     pub miners: usize,
     /// Sum of nominal hash rates, H/s.
     pub hash_rate: f64,
-    /// When the pool last stored this JDC's report (see the README's
-    /// "last seen" note: an unchanged report is stored again only after
+    /// When the pool last stored this JDC's report (see docs/api.md, What
+    /// "last seen" means: an unchanged report is stored again only after
     /// half the TTL).
     pub received_at: String,
     /// When the stored report expires unless the JDC reports again.

@@ -13,7 +13,7 @@
 //! (it takes none: a query string is a 400 naming it), and the token is
 //! checked before the cache is looked at, so a cached answer is as protected as a fresh
 //! one. On a `*.workers.dev` hostname the Cache API does nothing: every read
-//! is fresh there (see the README).
+//! is fresh there (see docs/api.md, `GET /api/agents`).
 
 use chrono::Utc;
 use dmr_shared::agents::{
