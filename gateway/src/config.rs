@@ -45,6 +45,10 @@ pub const DEFAULT_BODY_MEMORY_MIB: usize = 512;
 /// How long the pool's listener may take to accept a relayed connection.
 pub const BACKEND_CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
 
+/// Pause after a failed `accept` (out of file descriptors, mostly), so a
+/// full table is not retried in a busy loop.
+pub const ACCEPT_BACKOFF: Duration = Duration::from_millis(100);
+
 /// The values a duration setting may take, and the flag that sets it.
 #[derive(Debug, Clone, Copy)]
 pub struct DurationRange {

@@ -47,7 +47,7 @@ use hyper::service::service_fn;
 use hyper::{Method, Request, Response, StatusCode};
 use hyper_util::rt::{TokioIo, TokioTimer};
 use tokio::net::TcpStream;
-use tokio::sync::{watch, OwnedSemaphorePermit, Semaphore};
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 use tokio::time::Instant;
 
 use crate::answer::{Answer, Body, OwnAnswers};
@@ -55,6 +55,7 @@ use crate::forward::{ForwardError, Forwarder};
 use crate::metrics::Metrics;
 use crate::rewind::Rewind;
 use crate::share::{Refused, Shares};
+use crate::shutdown::Shutdown;
 
 /// Longest request head (request line and headers). A JDC's is a few
 /// hundred bytes.
@@ -95,7 +96,7 @@ pub async fn serve(
     opening: Bytes,
     peer: SocketAddr,
     ctx: Arc<HttpContext>,
-    mut shutdown: watch::Receiver<bool>,
+    mut shutdown: Shutdown,
 ) {
     // Held until the connection ends.
     let _place = match ctx.shares.take(peer.ip()) {
@@ -126,7 +127,7 @@ pub async fn serve(
     tokio::pin!(connection);
     let outcome = tokio::select! {
         outcome = connection.as_mut() => outcome,
-        () = crate::server::stopped(&mut shutdown) => {
+        () = shutdown.wait() => {
             connection.as_mut().graceful_shutdown();
             connection.await
         }

@@ -19,8 +19,12 @@
 //! - [`share`]: each client address's share of open HTTP requests.
 //! - [`forward`]: the client that takes reports to the Worker.
 //! - [`rewind`]: puts the prefix back in front of the HTTP connection.
-//! - [`server`]: listener loop, connection limit, shutdown and drain.
-//! - [`metrics`]: Prometheus counters and the metrics endpoint's text.
+//! - [`server`]: listener loop, connection limit, each connection's task,
+//!   and the drain.
+//! - [`shutdown`]: the signal that tells every task shutdown has begun.
+//! - [`fd_limit`]: the open-file limit, raised at start.
+//! - [`metrics`]: Prometheus counters, and the endpoint that serves them
+//!   ([`metrics::endpoint`]).
 //! - [`config`], [`cli`]: the settings and the command line.
 //! - [`error`]: the one error type, for what stops the gateway starting.
 
@@ -30,6 +34,7 @@ pub mod cli;
 pub mod config;
 pub mod detect;
 pub mod error;
+pub mod fd_limit;
 pub mod forward;
 pub mod http;
 pub mod metrics;
@@ -37,6 +42,7 @@ pub mod relay;
 pub mod rewind;
 pub mod server;
 pub mod share;
+pub mod shutdown;
 
 pub use config::Config;
 pub use server::Gateway;

@@ -7,7 +7,7 @@ use std::process::ExitCode;
 use clap::Parser;
 use mining_gateway::cli::Cli;
 use mining_gateway::error::Error;
-use mining_gateway::server::{raise_fd_limit, Gateway};
+use mining_gateway::{fd_limit, Gateway};
 use tokio::signal::unix::{signal, SignalKind};
 use tracing::level_filters::LevelFilter;
 
@@ -35,9 +35,9 @@ fn main() -> ExitCode {
 }
 
 fn run(cli: Cli) -> Result<(), Error> {
-    let fd_limit = raise_fd_limit()
+    let open_files = fd_limit::raise()
         .map_err(|e| Error::failure(format!("cannot read the open-file limit: {e}")))?;
-    let config = cli.into_config(fd_limit)?;
+    let config = cli.into_config(open_files)?;
     if config.gateway_token.is_none() {
         tracing::warn!(
             "no --gateway-token: the Worker sees every JDC behind this gateway as one address, \

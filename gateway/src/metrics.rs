@@ -1,9 +1,12 @@
-//! Prometheus metrics, served as text on `--metrics ADDR` (`GET /metrics`).
+//! Prometheus metrics, served as text on `--metrics ADDR` (`GET /metrics`,
+//! see [`endpoint`]).
 //!
 //! Every decision is counted, so an operator can see what the mining port
 //! receives and how often the protocol spec's one-byte rule would have sent
 //! a miner to the wrong listener. The counters on the relay path are
 //! resolved once, at start: counting a relayed chunk is one atomic add.
+
+pub mod endpoint;
 
 use prometheus_client::encoding::text::encode;
 use prometheus_client::metrics::counter::Counter;

@@ -16,40 +16,31 @@
 //! Shutdown (SIGTERM): the listeners close at once, HTTP connections finish
 //! the request in progress and close, connections still being classified
 //! are dropped, and relays go on until they end or `drain_timeout` passes,
-//! whichever is first; then whatever remains is closed.
+//! whichever is first; then whatever remains is closed. Each task learns
+//! that shutdown has begun from a [`Shutdown`] signal (see
+//! [`crate::shutdown`]).
 
-use std::convert::Infallible;
 use std::io;
 use std::net::SocketAddr;
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
 use bytes::Bytes;
-use http_body_util::{BodyExt, Full};
-use hyper::header::{HeaderValue, CACHE_CONTROL, CONTENT_TYPE, X_CONTENT_TYPE_OPTIONS};
-use hyper::server::conn::http1;
-use hyper::service::service_fn;
-use hyper_util::rt::TokioIo;
 use socket2::{Domain, Protocol, Socket, Type};
 use tokio::net::{TcpListener, TcpStream};
-use tokio::sync::{oneshot, watch, OwnedSemaphorePermit, Semaphore};
+use tokio::sync::{oneshot, OwnedSemaphorePermit, Semaphore};
 use tokio::time::Instant;
 
-use crate::answer::{Answer, OwnAnswers};
 use crate::classify::{one_byte_rule, Class};
-use crate::config::Config;
+use crate::config::{Config, ACCEPT_BACKOFF};
 use crate::detect::read_opening;
 use crate::error::Error;
 use crate::forward::Forwarder;
 use crate::http::{self, HttpContext};
-use crate::metrics::{self, Metrics};
+use crate::metrics::{endpoint, Metrics};
 use crate::relay::{self, Backend, Counters, RelayError};
 use crate::share::Shares;
-
-/// Pause after a failed `accept` (out of file descriptors, mostly), so a
-/// full table is not retried in a busy loop.
-const ACCEPT_BACKOFF: Duration = Duration::from_millis(100);
+use crate::shutdown::{Shutdown, Trigger};
 
 /// What every connection's task shares.
 #[derive(Debug)]
@@ -86,14 +77,7 @@ impl Gateway {
         for _ in 1..config.threads.max(1) {
             listeners.push(listen(addr, config.max_connections).map_err(port_error)?);
         }
-        let metrics_listener = match config.metrics {
-            Some(addr) => Some(
-                std::net::TcpListener::bind(addr)
-                    .and_then(|l| l.set_nonblocking(true).map(|()| l))
-                    .map_err(|e| Error::listen(&format!("the metrics address {addr}"), &e))?,
-            ),
-            None => None,
-        };
+        let metrics_listener = config.metrics.map(endpoint::bind).transpose()?;
         let metrics = Arc::new(Metrics::new());
         let backend = |addr| Backend {
             addr,
@@ -150,16 +134,18 @@ impl Gateway {
     /// caller's runtime waits for `shutdown`, serves the metrics and runs
     /// the drain.
     pub async fn run(self, shutdown: impl std::future::Future<Output = ()>) {
-        let (stop_tx, stop_rx) = watch::channel(false);
-        let (end_tx, end_rx) = watch::channel(false);
+        // Shutdown begins: the listeners stop and HTTP finishes up.
+        let stop = Trigger::new();
+        // The drain is over: each serving thread closes what remains.
+        let end = Trigger::new();
         let places = Arc::new(Semaphore::new(self.max_connections));
         if let Some(listener) = self.metrics_listener {
             match TcpListener::from_std(listener) {
                 Ok(listener) => {
-                    tokio::spawn(serve_metrics(
+                    tokio::spawn(endpoint::serve(
                         listener,
                         self.shared.metrics.clone(),
-                        stop_rx.clone(),
+                        stop.subscribe(),
                     ));
                 }
                 Err(e) => tracing::error!(error = %e, "cannot serve metrics"),
@@ -169,7 +155,7 @@ impl Gateway {
         for (i, listener) in self.listeners.into_iter().enumerate() {
             let (exit_tx, exit_rx) = oneshot::channel::<()>();
             let (shared, places) = (self.shared.clone(), places.clone());
-            let (stop, mut end) = (stop_rx.clone(), end_rx.clone());
+            let (stopping, mut drained) = (stop.subscribe(), end.subscribe());
             let thread = std::thread::Builder::new()
                 .name(format!("gateway-{i}"))
                 .spawn(move || {
@@ -178,10 +164,10 @@ impl Gateway {
                         .build();
                     match runtime {
                         Ok(runtime) => runtime.block_on(async move {
-                            accept(listener, shared, places, stop).await;
+                            accept(listener, shared, places, stopping).await;
                             // Relays go on here until the drain is over;
                             // dropping the runtime then closes the rest.
-                            let _ = end.wait_for(|end| *end).await;
+                            drained.wait().await;
                         }),
                         Err(e) => tracing::error!(error = %e, "cannot start a serving thread"),
                     }
@@ -196,7 +182,7 @@ impl Gateway {
         shutdown.await;
         let open = self.shared.metrics.open_connections();
         tracing::info!(open, drain_timeout = ?self.drain_timeout, "shutting down: no new connections");
-        let _ = stop_tx.send(true);
+        stop.begin();
         let all = u32::try_from(self.max_connections).unwrap_or(u32::MAX);
         let drained = tokio::time::timeout(self.drain_timeout, places.acquire_many(all))
             .await
@@ -210,7 +196,7 @@ impl Gateway {
                 "drain time is over; closing the remaining connections"
             );
         }
-        let _ = end_tx.send(true);
+        end.begin();
         for exit in exited {
             let _ = exit.await;
         }
@@ -223,7 +209,7 @@ async fn accept(
     listener: std::net::TcpListener,
     shared: Arc<Shared>,
     places: Arc<Semaphore>,
-    mut stop: watch::Receiver<bool>,
+    mut stop: Shutdown,
 ) {
     let listener = match TcpListener::from_std(listener) {
         Ok(listener) => listener,
@@ -235,11 +221,11 @@ async fn accept(
     loop {
         let place = tokio::select! {
             place = places.clone().acquire_owned() => place.expect("the semaphore is never closed"),
-            () = stopped(&mut stop) => return,
+            () = stop.wait() => return,
         };
         let accepted = tokio::select! {
             accepted = listener.accept() => accepted,
-            () = stopped(&mut stop) => return,
+            () = stop.wait() => return,
         };
         match accepted {
             Ok((stream, peer)) => {
@@ -280,7 +266,7 @@ async fn connection(
     mut stream: TcpStream,
     peer: SocketAddr,
     shared: Arc<Shared>,
-    mut stop: watch::Receiver<bool>,
+    mut stop: Shutdown,
     _place: OwnedSemaphorePermit,
 ) {
     let started = Instant::now();
@@ -292,7 +278,7 @@ async fn connection(
     metrics.detecting.inc();
     let opening = tokio::select! {
         opening = read_opening(&mut stream, shared.detect_timeout) => opening,
-        () = stopped(&mut stop) => Ok(None),
+        () = stop.wait() => Ok(None),
     };
     metrics.detecting.dec();
     let opening = match opening {
@@ -372,89 +358,4 @@ async fn connection(
         peer = %peer, class = class.name(), seconds = started.elapsed().as_secs_f64(),
         "connection closed"
     );
-}
-
-/// Completes once shutdown has begun.
-pub async fn stopped(stop: &mut watch::Receiver<bool>) {
-    // The guard `wait_for` returns must not live across an await.
-    let _ = stop.wait_for(|stop| *stop).await;
-}
-
-/// `GET /metrics` on the metrics address, until shutdown.
-async fn serve_metrics(listener: TcpListener, metrics: Arc<Metrics>, stop: watch::Receiver<bool>) {
-    loop {
-        let mut stop = stop.clone();
-        let accepted = tokio::select! {
-            accepted = listener.accept() => accepted,
-            () = stopped(&mut stop) => return,
-        };
-        let Ok((stream, _)) = accepted else {
-            tokio::time::sleep(ACCEPT_BACKOFF).await;
-            continue;
-        };
-        let metrics = metrics.clone();
-        tokio::spawn(async move {
-            // hyper's own answers to what it cannot parse are replaced by
-            // the gateway's, as on the mining port.
-            let routed = Arc::new(AtomicBool::new(false));
-            let io = OwnAnswers::new(stream, routed.clone(), None);
-            let service = service_fn(move |req: hyper::Request<hyper::body::Incoming>| {
-                routed.store(true, Ordering::Release);
-                let metrics = metrics.clone();
-                async move {
-                    if req.uri().path() != "/metrics" {
-                        let answer = Answer::new(
-                            hyper::StatusCode::NOT_FOUND,
-                            "nothing is served at this path; metrics are at /metrics",
-                        );
-                        return Ok::<_, Infallible>(answer.into_response());
-                    }
-                    let mut answer = hyper::Response::new(
-                        Full::new(Bytes::from(metrics.render()))
-                            .map_err(Into::into)
-                            .boxed(),
-                    );
-                    let headers = answer.headers_mut();
-                    headers.insert(
-                        CONTENT_TYPE,
-                        HeaderValue::from_static(metrics::CONTENT_TYPE),
-                    );
-                    headers.insert(X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
-                    headers.insert(CACHE_CONTROL, HeaderValue::from_static("no-store"));
-                    Ok(answer)
-                }
-            });
-            let _ = http1::Builder::new()
-                .keep_alive(false)
-                .serve_connection(TokioIo::new(io), service)
-                .await;
-        });
-    }
-}
-
-/// Raises this process's open-file limit to its hard limit (each relayed
-/// connection needs two descriptors) and returns it.
-pub fn raise_fd_limit() -> io::Result<u64> {
-    let mut limit = libc::rlimit {
-        rlim_cur: 0,
-        rlim_max: 0,
-    };
-    // SAFETY: getrlimit/setrlimit only read and write the struct passed.
-    unsafe {
-        if libc::getrlimit(libc::RLIMIT_NOFILE, &mut limit) != 0 {
-            return Err(io::Error::last_os_error());
-        }
-        if limit.rlim_cur < limit.rlim_max {
-            let raised = libc::rlimit {
-                rlim_cur: limit.rlim_max,
-                rlim_max: limit.rlim_max,
-            };
-            if libc::setrlimit(libc::RLIMIT_NOFILE, &raised) == 0 {
-                limit = raised;
-            }
-        }
-    }
-    // `rlim_t` is narrower than u64 on 32-bit targets.
-    #[allow(clippy::unnecessary_cast)]
-    Ok(limit.rlim_cur as u64)
 }

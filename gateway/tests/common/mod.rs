@@ -32,7 +32,7 @@ pub const PATIENCE: Duration = Duration::from_secs(20);
 pub fn runtime() -> Arc<tokio::runtime::Runtime> {
     // Each relayed connection takes four descriptors in this process (the
     // client's, the gateway's two, the backend's).
-    mining_gateway::server::raise_fd_limit().expect("open-file limit");
+    mining_gateway::fd_limit::raise().expect("open-file limit");
     Arc::new(
         tokio::runtime::Builder::new_multi_thread()
             .worker_threads(2)
