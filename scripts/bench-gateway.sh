@@ -26,10 +26,9 @@ if ! command -v haproxy >/dev/null; then
   $sudo systemctl disable --now haproxy >/dev/null 2>&1 || $sudo service haproxy stop >/dev/null 2>&1 || true
 fi
 
-step "Building mining-gateway (release) and the benchmark"
-cargo build --release -p mining-gateway --bins --example bench
+step "Building mining-gateway (release) and the relay benchmark"
+cargo bench -p mining-gateway --bench relay --no-run
 
 step "Benchmarking (a few minutes; both muxes in turn, every measurement)"
-"$ROOT/target/release/examples/bench" \
-  --gateway "$ROOT/target/release/mining-gateway" \
-  --haproxy "$(command -v haproxy)" "$@"
+# The benchmark runs the mining-gateway binary cargo built with it.
+cargo bench -q -p mining-gateway --bench relay -- --haproxy "$(command -v haproxy)" "$@"

@@ -15,10 +15,13 @@
 //!   the equivalent whole-token rules; HAProxy with the protocol spec's
 //!   one-byte rules.
 //!
-//! Usage: bench --gateway PATH --haproxy PATH [--quick] [--only PART,...]
-//! (parts: connections, round-trips, latency, idle, misroutes). CPU
-//! figures are taken in rounds, the muxes alternating; latency samples
-//! alternate between the direct path and the two muxes.
+//! Usage: `cargo bench -p mining-gateway --bench relay -- --haproxy PATH
+//! [--gateway PATH] [--quick] [--only PART,...]` (parts: connections,
+//! round-trips, latency, idle, misroutes). `--gateway` defaults to the
+//! mining-gateway binary cargo built beside this benchmark; the `--bench`
+//! cargo adds is ignored. CPU figures are taken in rounds, the muxes
+//! alternating; latency samples alternate between the direct path and the
+//! two muxes.
 
 use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpListener as StdListener, TcpStream};
@@ -56,14 +59,17 @@ const PARTS: [&str; 5] = ["connections", "round-trips", "latency", "idle", "misr
 
 fn main() {
     let args: Vec<String> = std::env::args().collect();
-    let usage = "usage: bench --gateway PATH --haproxy PATH [--quick] [--only PART[,PART]] (parts: connections, round-trips, latency, idle, misroutes)";
+    let usage = "usage: relay --haproxy PATH [--gateway PATH] [--quick] [--only PART[,PART]] (parts: connections, round-trips, latency, idle, misroutes)";
     let value = |flag: &str| {
         args.iter()
             .position(|a| a == flag)
             .and_then(|i| args.get(i + 1))
             .cloned()
     };
-    let gateway_bin = PathBuf::from(value("--gateway").expect(usage));
+    // Flags not named here (the `--bench` cargo adds) are ignored.
+    let gateway_bin = PathBuf::from(
+        value("--gateway").unwrap_or_else(|| env!("CARGO_BIN_EXE_mining-gateway").to_owned()),
+    );
     let haproxy_bin = PathBuf::from(value("--haproxy").expect(usage));
     let only = value("--only");
     let runs = |part: &str| {
@@ -88,7 +94,7 @@ fn main() {
             setup_samples: 3_000,
         }
     };
-    mining_gateway::server::raise_fd_limit().expect("open-file limit");
+    mining_gateway::fd_limit::raise().expect("open-file limit");
 
     let rt = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
