@@ -7,7 +7,7 @@
 //! library's hash table takes on 64-bit targets) and parses a 4 MiB body of
 //! objects with those keys. Prints figures; asserts nothing.
 //!
-//! `cargo run --release -p dmr-shared --example colliding_keys_bench`
+//! `cargo bench -p dmr-shared --bench colliding_keys`
 
 use std::hash::Hasher;
 use std::time::{Duration, Instant};

@@ -2,7 +2,7 @@
 //! heap it needs, for a typical report and for the largest and most hostile
 //! bodies the pool accepts. Prints figures; asserts nothing.
 //!
-//! `cargo run --release -p dmr-shared --example parse_bench`
+//! `cargo bench -p dmr-shared --bench parse`
 //! (the release profile optimises for size, as the Worker's wasm is built).
 
 use std::alloc::{GlobalAlloc, Layout, System};

@@ -4,7 +4,7 @@
 //! Time per step for the benchmark's report shapes (one to four miners) and
 //! for a 100-miner report. Prints figures; asserts nothing.
 //!
-//! `cargo run --release -p dmr-shared --example report_path_bench`
+//! `cargo bench -p dmr-shared --bench report_path`
 //! (the release profile optimises for size, as the Worker's wasm is built;
 //! wasm in V8 runs these some 1.5 to 3 times slower).
 

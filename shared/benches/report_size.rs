@@ -6,7 +6,7 @@
 //! one size to the other (about 1.2 times when the work grows as n log n,
 //! 4 times when it grows as the square). Prints figures; asserts nothing.
 //!
-//! `cargo run --release -p dmr-shared --example report_size_bench`
+//! `cargo bench -p dmr-shared --bench report_size`
 //! Times are the thread's CPU time, the cheapest of five rounds per step
 //! (the release profile optimises for size, as the Worker's wasm is built;
 //! wasm in V8 runs these some 1.5 to 3 times slower).
