@@ -17,20 +17,21 @@
 //! - [`send`]: the report, its validation, the POST and the every-interval
 //!   loop with its retry and empty-report rules.
 //! - [`http`]: the one HTTP client, and answers read up to a cap.
-//! - [`config`]: the jd-client TOML, for the identity and the pool's URL.
+//! - [`jdc_config`]: the jd-client's TOML config, read for the identity and
+//!   the pool's URL.
 //! - [`cli`] and [`settings`]: the command line, and the one immutable
-//!   [`settings::Settings`] made of it and the config.
+//!   [`settings::Settings`] made of it and the jd-client's config.
 //! - [`app`]: one run, wiring the above together.
 //! - [`error`] and [`log`]: errors as sentences with exit codes; the
 //!   reporter's own log lines.
 
 pub mod app;
 pub mod cli;
-pub mod config;
 pub mod error;
 pub mod feed;
 pub mod http;
 pub mod input;
+pub mod jdc_config;
 pub mod log;
 pub mod monitor;
 pub mod parse;

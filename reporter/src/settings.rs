@@ -10,9 +10,9 @@ use dmr_shared::validate_identity;
 use reqwest::Url;
 
 use crate::cli::Cli;
-use crate::config::JdcConfig;
 use crate::error::{io_reason, Error};
 use crate::input::ChildCommand;
+use crate::jdc_config::JdcConfig;
 
 /// The first report goes out this long after start: long enough for a JDC
 /// started with us to accept its miners, short enough to see at once that
