@@ -17,13 +17,9 @@
 //! - [`decode`]: the API's JSON into the shared types, without serde.
 //! - [`token`]: the read token, when the pool requires one.
 //!
-//! The page, built only for `wasm32` (one file per panel):
-//! - `app`: owns the state (clock, roster), the polling loop and the layout.
-//! - `status`: loading, "updated N s ago", API error with retry (and the
-//!   token form on a 401), empty hint.
-//! - `totals_panel`, `vendor_chart` (inline SVG), `jdc_list` (filter box and
-//!   cards), `jdc_card` (one JDC, reading its full report when opened),
-//!   `miners_table`.
+//! The page, built only for `wasm32`:
+//! - `view`: the Leptos components (one file per panel) and `view::mount`,
+//!   which `main` calls.
 
 pub mod api;
 pub mod breakdown;
@@ -41,19 +37,4 @@ pub mod totals;
 mod test_support;
 
 #[cfg(target_arch = "wasm32")]
-mod app;
-#[cfg(target_arch = "wasm32")]
-mod jdc_card;
-#[cfg(target_arch = "wasm32")]
-mod jdc_list;
-#[cfg(target_arch = "wasm32")]
-mod miners_table;
-#[cfg(target_arch = "wasm32")]
-mod status;
-#[cfg(target_arch = "wasm32")]
-mod totals_panel;
-#[cfg(target_arch = "wasm32")]
-mod vendor_chart;
-
-#[cfg(target_arch = "wasm32")]
-pub use app::App;
+pub mod view;

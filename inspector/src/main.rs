@@ -1,7 +1,5 @@
-//! Entry point of the page: installs the panic hook and mounts [`App`];
-//! everything else lives in the library. Also picks the page's allocator.
-//!
-//! [`App`]: dmr_inspector::App
+//! Entry point of the page: picks the page's allocator and mounts it
+//! ([`dmr_inspector::view::mount`]); everything else lives in the library.
 
 // Talc instead of Rust's default WebAssembly allocator (dlmalloc): smaller
 // in the wasm the browser downloads, and faster.
@@ -11,8 +9,7 @@ static ALLOCATOR: talc::wasm::WasmDynamicTalc = talc::wasm::new_wasm_dynamic_all
 
 #[cfg(target_arch = "wasm32")]
 fn main() {
-    console_error_panic_hook::set_once();
-    leptos::mount::mount_to_body(dmr_inspector::App);
+    dmr_inspector::view::mount();
 }
 
 #[cfg(not(target_arch = "wasm32"))]

@@ -2,7 +2,7 @@
 //! (`GET /api/agents`: live rows by `userAgent`, the addresses still
 //! connected as `jd-client/sv2`), read into the shared types, and what the
 //! panel derives from it. Pure, so tested natively; the panel itself is
-//! `panel` (browser only).
+//! `view::pool_panel` (browser only).
 //!
 //! The Worker reads the table at most once a minute per data centre, so the
 //! answer can be a minute old. Whether an address reports is fresher on the
@@ -22,10 +22,6 @@ use crate::breakdown::fraction;
 use crate::decode::{self, Json, Shape};
 use crate::format;
 use crate::timing::parse_time;
-
-#[cfg(target_arch = "wasm32")]
-#[path = "pool_panel.rs"]
-pub mod panel;
 
 /// Seconds between two reads of `/api/agents`: the Worker caches the answer
 /// for up to a minute, so polling as often as the JDC list would only fetch

@@ -14,12 +14,13 @@ use chrono::{DateTime, Utc};
 use dmr_shared::limits::{REPORT_TTL_SECS, STALE_AFTER_SECS};
 use leptos::prelude::*;
 
+use super::jdc_list::JdcList;
+use super::pool_panel::PoolDevices;
+use super::status::{ApiErrorPanel, EmptyHint, Loading, UpdatedAgo};
+use super::totals_panel::TotalsPanel;
+use super::vendor_chart::VendorChart;
 use crate::api::{self, ApiError, REFRESH_SECS};
-use crate::jdc_list::JdcList;
 use crate::roster::Roster;
-use crate::status::{ApiErrorPanel, EmptyHint, Loading, UpdatedAgo};
-use crate::totals_panel::TotalsPanel;
-use crate::vendor_chart::VendorChart;
 
 /// The whole page.
 #[component]
@@ -109,7 +110,7 @@ fn Dashboard(
                 <TotalsPanel roster now />
                 <VendorChart roster />
             </Show>
-            <crate::pool::panel::PoolDevices roster now />
+            <PoolDevices roster now />
             <JdcList roster now />
         </div>
     }

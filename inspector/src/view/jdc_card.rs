@@ -13,11 +13,11 @@ use chrono::{DateTime, Utc};
 use dmr_shared::Miner;
 use leptos::prelude::*;
 
+use super::jdc_list::Shard;
+use super::miners_table::MinersTable;
 use crate::api;
 use crate::detail::{Answer, Detail, DetailKey};
 use crate::format;
-use crate::jdc_list::Shard;
-use crate::miners_table::MinersTable;
 use crate::roster::{Entry, Roster};
 use crate::timing::Health;
 

@@ -9,8 +9,8 @@
 use chrono::{DateTime, Utc};
 use leptos::prelude::*;
 
+use super::jdc_card::JdcCard;
 use crate::filter::Filter;
-use crate::jdc_card::JdcCard;
 use crate::roster::{self, Entry, Roster, SHARDS};
 
 /// What the cards of one shard watch: the shard's entries (by identity),

@@ -15,12 +15,12 @@ use chrono::{DateTime, Local, Utc};
 use dmr_shared::agents::LiveReports;
 use leptos::prelude::*;
 
-use super::{
+use crate::api::ApiError;
+use crate::format;
+use crate::pool::{
     address_matches, bars, connected_for, fetch_agents, jdc_lines, AgentBar, Fetched, JdcLine,
     JdcStatus, POOL_REFRESH_SECS,
 };
-use crate::api::ApiError;
-use crate::format;
 use crate::roster::Roster;
 
 /// Height of one agent's row in the chart, in CSS pixels.
