@@ -28,43 +28,151 @@ use crate::report::{Miner, Report, SCHEMA_VERSION};
 
 /// Where a problem stands in the order of checks: (phase, section, miner
 /// index, member). Shape problems (missing, mistyped) come before value
-/// problems; within a phase the body's own limits, then `schemaVersion`,
-/// `miners`, `jdcUserIdentity`, `timestamp`, then the miners by index.
+/// problems; within a phase the body's own limits, then the report's
+/// members (see [`ReportMember::section`]), then the miners by index, each
+/// miner's members in their order (see [`MinerMember::rules`]).
 type Rank = (u8, u8, usize, u8);
 
 const SHAPE: u8 = 0;
 const VALUE: u8 = 1;
 
+/// The sections before and after the report's own members.
 const BODY: u8 = 0;
-const VERSION: u8 = 1;
-const MINERS: u8 = 2;
-const IDENTITY: u8 = 3;
-const TIMESTAMP: u8 = 4;
 const MINER: u8 = 5;
 
-/// The report's members, by name.
-const REPORT_MEMBERS: &[&str] = &["schemaVersion", "jdcUserIdentity", "timestamp", "miners"];
+/// The report's members.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum ReportMember {
+    SchemaVersion,
+    JdcUserIdentity,
+    Timestamp,
+    Miners,
+}
 
-/// A miner's members by name, with their rank among the shape checks (the
-/// hash rate first) and among the value checks (the strings first). The
-/// first [`REQUIRED_MINER_MEMBERS`] are the protocol's and required; `via`
-/// is optional (absent or `null` for a device connected to the JDC itself).
-const MINER_MEMBERS: &[&str] = &[
-    "vendor",
-    "hardwareVersion",
-    "firmware",
-    "deviceId",
-    "userIdentity",
-    "nominalHashRate",
-    "connectedAt",
-    "via",
-];
-const MINER_SHAPE_RANK: [u8; 8] = [2, 3, 4, 5, 6, 1, 7, 8];
-const MINER_VALUE_RANK: [u8; 8] = [0, 1, 2, 3, 4, 5, 6, 7];
-const REQUIRED_MINER_MEMBERS: usize = 7;
-const RATE: usize = 5;
-const CONNECTED_AT: usize = 6;
-const VIA: usize = 7;
+impl ReportMember {
+    /// Every member, in the order [`Member`] reports them by index.
+    const ALL: [ReportMember; 4] = [
+        ReportMember::SchemaVersion,
+        ReportMember::JdcUserIdentity,
+        ReportMember::Timestamp,
+        ReportMember::Miners,
+    ];
+    const NAMES: [&'static str; 4] = {
+        let mut names = [""; 4];
+        let mut i = 0;
+        while i < names.len() {
+            names[i] = Self::ALL[i].name();
+            i += 1;
+        }
+        names
+    };
+
+    /// The member's name on the wire.
+    const fn name(self) -> &'static str {
+        match self {
+            ReportMember::SchemaVersion => "schemaVersion",
+            ReportMember::JdcUserIdentity => "jdcUserIdentity",
+            ReportMember::Timestamp => "timestamp",
+            ReportMember::Miners => "miners",
+        }
+    }
+
+    /// The member's section in a [`Rank`]: the version first (any other
+    /// version is refused before anything else: its members may mean
+    /// something else), then the miners, the identity and the timestamp;
+    /// all after [`BODY`] and before each [`MINER`].
+    const fn section(self) -> u8 {
+        match self {
+            ReportMember::SchemaVersion => 1,
+            ReportMember::Miners => 2,
+            ReportMember::JdcUserIdentity => 3,
+            ReportMember::Timestamp => 4,
+        }
+    }
+}
+
+/// A miner's members.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum MinerMember {
+    Vendor,
+    HardwareVersion,
+    Firmware,
+    DeviceId,
+    UserIdentity,
+    NominalHashRate,
+    ConnectedAt,
+    Via,
+}
+
+/// What the checks of a miner's member need to know of it.
+#[derive(Debug, Clone, Copy)]
+struct MemberRules {
+    /// The name on the wire.
+    name: &'static str,
+    /// Rank among the shape checks (missing, mistyped).
+    shape: u8,
+    /// Rank among the value checks.
+    value: u8,
+    /// Whether a miner without it is refused.
+    required: bool,
+    /// The longest string the member may hold.
+    max_len: usize,
+}
+
+impl MinerMember {
+    /// Every member, in the order [`Member`] reports them by index.
+    const ALL: [MinerMember; 8] = [
+        MinerMember::Vendor,
+        MinerMember::HardwareVersion,
+        MinerMember::Firmware,
+        MinerMember::DeviceId,
+        MinerMember::UserIdentity,
+        MinerMember::NominalHashRate,
+        MinerMember::ConnectedAt,
+        MinerMember::Via,
+    ];
+    const NAMES: [&'static str; 8] = {
+        let mut names = [""; 8];
+        let mut i = 0;
+        while i < names.len() {
+            names[i] = Self::ALL[i].rules().name;
+            i += 1;
+        }
+        names
+    };
+
+    /// The member's rules. Among the shape checks the hash rate comes
+    /// first, among the value checks the strings do. The protocol's members
+    /// are required; `via` is optional (absent or `null` for a device
+    /// connected to the JDC itself).
+    const fn rules(self) -> MemberRules {
+        const fn rules(name: &'static str, shape: u8, value: u8) -> MemberRules {
+            MemberRules {
+                name,
+                shape,
+                value,
+                required: true,
+                max_len: MAX_FIELD_LEN,
+            }
+        }
+        match self {
+            MinerMember::Vendor => rules("vendor", 2, 0),
+            MinerMember::HardwareVersion => rules("hardwareVersion", 3, 1),
+            MinerMember::Firmware => rules("firmware", 4, 2),
+            MinerMember::DeviceId => rules("deviceId", 5, 3),
+            MinerMember::UserIdentity => rules("userIdentity", 6, 4),
+            MinerMember::NominalHashRate => rules("nominalHashRate", 1, 5),
+            MinerMember::ConnectedAt => MemberRules {
+                max_len: MAX_TIMESTAMP_LEN,
+                ..rules("connectedAt", 7, 6)
+            },
+            MinerMember::Via => MemberRules {
+                required: false,
+                ..rules("via", 8, 7)
+            },
+        }
+    }
+}
 
 /// Parses `body` into a report, or the error the rules give it.
 pub(super) fn report(body: &[u8]) -> Result<Report, ReportError> {
@@ -299,10 +407,10 @@ impl<'de> Visitor<'de> for ReportVisitor<'_> {
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
         let ctx = self.ctx;
         let mut seen = SeenKeys::default();
-        let mut present = [false; 4];
+        let mut present = [false; ReportMember::ALL.len()];
         let (mut identity, mut timestamp, mut miners) = (None, None, None);
         while let Some(member) = map.next_key_seed(Member {
-            names: REPORT_MEMBERS,
+            names: &ReportMember::NAMES,
             seen: &mut seen,
             over_cap: &mut ctx.over_cap,
         })? {
@@ -313,15 +421,16 @@ impl<'de> Visitor<'de> for ReportVisitor<'_> {
                 continue;
             };
             present[index] = true;
-            match index {
-                0 => {
+            let member = ReportMember::ALL[index];
+            match member {
+                ReportMember::SchemaVersion => {
                     let got = map.next_value_seed(Scalar {
                         max_len: 0,
                         over_cap: &mut ctx.over_cap,
                     })?;
                     schema_version(ctx, got);
                 }
-                1 => {
+                ReportMember::JdcUserIdentity => {
                     let got = map.next_value_seed(Scalar {
                         max_len: MAX_IDENTITY_LEN,
                         over_cap: &mut ctx.over_cap,
@@ -329,13 +438,13 @@ impl<'de> Visitor<'de> for ReportVisitor<'_> {
                     identity = text_member(
                         ctx,
                         got,
-                        (IDENTITY, 0, 0, 0),
-                        || "jdcUserIdentity".into(),
+                        (member.section(), 0, 0, 0),
+                        || member.name().into(),
                         MAX_IDENTITY_LEN,
                         identity_text_problem,
                     );
                 }
-                2 => {
+                ReportMember::Timestamp => {
                     let got = map.next_value_seed(Scalar {
                         max_len: MAX_TIMESTAMP_LEN,
                         over_cap: &mut ctx.over_cap,
@@ -343,18 +452,20 @@ impl<'de> Visitor<'de> for ReportVisitor<'_> {
                     timestamp = text_member(
                         ctx,
                         got,
-                        (TIMESTAMP, 0, 0, 0),
-                        || "timestamp".into(),
+                        (member.section(), 0, 0, 0),
+                        || member.name().into(),
                         MAX_TIMESTAMP_LEN,
                         timestamp_problem,
                     );
                 }
-                _ => miners = map.next_value_seed(MinersVisitor { ctx: &mut *ctx })?,
+                ReportMember::Miners => {
+                    miners = map.next_value_seed(MinersVisitor { ctx: &mut *ctx })?;
+                }
             }
         }
-        for (index, section) in [(0, VERSION), (3, MINERS), (1, IDENTITY), (2, TIMESTAMP)] {
-            if !present[index] {
-                ctx.blame((SHAPE, section, 0, 0), || missing(REPORT_MEMBERS[index]));
+        for (member, was_present) in ReportMember::ALL.into_iter().zip(present) {
+            if !was_present {
+                ctx.blame((SHAPE, member.section(), 0, 0), || missing(member.name()));
             }
         }
         if !ctx.building() {
@@ -376,12 +487,15 @@ fn missing(field: &str) -> ReportError {
 /// `schemaVersion`: the integer 1. Any other version is refused before
 /// anything else: its members may mean something else.
 fn schema_version(ctx: &mut Ctx, got: Got) {
-    let rank = (SHAPE, VERSION, 0, 0);
+    let rank = (SHAPE, ReportMember::SchemaVersion.section(), 0, 0);
     match &got {
         Got::Number(n) => match n.as_u64() {
             Some(SCHEMA_VERSION) => {}
             Some(other) => ctx.blame(rank, || {
-                ReportError::invalid("schemaVersion", unsupported_version(other))
+                ReportError::invalid(
+                    ReportMember::SchemaVersion.name(),
+                    unsupported_version(other),
+                )
             }),
             None => ctx.blame(rank, || expected_version(&got)),
         },
@@ -391,7 +505,7 @@ fn schema_version(ctx: &mut Ctx, got: Got) {
 
 fn expected_version(got: &Got) -> ReportError {
     ReportError::invalid(
-        "schemaVersion",
+        ReportMember::SchemaVersion.name(),
         format!(
             "expected the integer {SCHEMA_VERSION}, got {}",
             got.describe()
@@ -407,12 +521,13 @@ struct MinersVisitor<'a> {
 
 impl MinersVisitor<'_> {
     fn mistyped(self, got: Got) -> Option<Vec<Miner>> {
-        self.ctx.blame((SHAPE, MINERS, 0, 0), || {
-            ReportError::invalid(
-                "miners",
-                format!("expected an array, got {}", got.describe()),
-            )
-        });
+        self.ctx
+            .blame((SHAPE, ReportMember::Miners.section(), 0, 0), || {
+                ReportError::invalid(
+                    ReportMember::Miners.name(),
+                    format!("expected an array, got {}", got.describe()),
+                )
+            });
         None
     }
 }
@@ -461,8 +576,9 @@ impl<'de> Visitor<'de> for MinersVisitor<'_> {
             count += 1;
         }
         if count > MAX_MINERS {
-            ctx.blame((SHAPE, MINERS, 0, 0), || {
-                ReportError::invalid("miners", too_many_miners(count))
+            let miners = ReportMember::Miners;
+            ctx.blame((SHAPE, miners.section(), 0, 0), || {
+                ReportError::invalid(miners.name(), too_many_miners(count))
             });
         }
         Ok(ctx.building().then_some(miners))
@@ -507,71 +623,74 @@ impl<'de> Visitor<'de> for MinerVisitor<'_> {
 
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
         let (ctx, i) = (self.ctx, self.index);
-        let path = move |member: usize| move || format!("miners[{i}].{}", MINER_MEMBERS[member]);
+        let path =
+            move |member: MinerMember| move || format!("miners[{i}].{}", member.rules().name);
         let mut seen = SeenKeys::default();
-        let mut present = [false; 8];
-        let mut texts: [Option<String>; 5] = Default::default();
+        let mut present = [false; MinerMember::ALL.len()];
+        let (mut vendor, mut hardware_version, mut firmware) = (None, None, None);
+        let (mut device_id, mut user_identity) = (None, None);
         let (mut rate, mut connected_at, mut via) = (None, None, None);
         while let Some(member) = map.next_key_seed(Member {
-            names: MINER_MEMBERS,
+            names: &MinerMember::NAMES,
             seen: &mut seen,
             over_cap: &mut ctx.over_cap,
         })? {
-            let Some(member) = member else {
+            let Some(index) = member else {
                 map.next_value_seed(Skip {
                     over_cap: &mut ctx.over_cap,
                 })?;
                 continue;
             };
-            present[member] = true;
-            let max_len = match member {
-                CONNECTED_AT => MAX_TIMESTAMP_LEN,
-                _ => MAX_FIELD_LEN,
-            };
+            present[index] = true;
+            let member = MinerMember::ALL[index];
+            let rules = member.rules();
             let got = map.next_value_seed(Scalar {
-                max_len,
+                max_len: rules.max_len,
                 over_cap: &mut ctx.over_cap,
             })?;
-            let ranks = (MINER, i, MINER_SHAPE_RANK[member], MINER_VALUE_RANK[member]);
+            let ranks = (MINER, i, rules.shape, rules.value);
+            let text = |ctx: &mut Ctx, got| {
+                text_member(ctx, got, ranks, path(member), rules.max_len, |v| {
+                    text_problem(v, MAX_FIELD_LEN)
+                })
+            };
             match member {
-                RATE => rate = hash_rate(ctx, got, ranks, path(member)),
-                CONNECTED_AT => {
-                    connected_at =
-                        text_member(ctx, got, ranks, path(member), max_len, timestamp_problem);
+                MinerMember::Vendor => vendor = text(ctx, got),
+                MinerMember::HardwareVersion => hardware_version = text(ctx, got),
+                MinerMember::Firmware => firmware = text(ctx, got),
+                MinerMember::DeviceId => device_id = text(ctx, got),
+                MinerMember::UserIdentity => user_identity = text(ctx, got),
+                MinerMember::NominalHashRate => rate = hash_rate(ctx, got, ranks, path(member)),
+                MinerMember::ConnectedAt => {
+                    connected_at = text_member(
+                        ctx,
+                        got,
+                        ranks,
+                        path(member),
+                        rules.max_len,
+                        timestamp_problem,
+                    );
                 }
-                VIA if matches!(got, Got::Null) => {}
-                VIA => {
-                    via = text_member(ctx, got, ranks, path(member), max_len, |v| {
-                        text_problem(v, MAX_FIELD_LEN)
-                    });
-                }
-                _ => {
-                    texts[member] = text_member(ctx, got, ranks, path(member), max_len, |v| {
-                        text_problem(v, MAX_FIELD_LEN)
-                    });
-                }
+                MinerMember::Via if matches!(got, Got::Null) => {}
+                MinerMember::Via => via = text(ctx, got),
             }
         }
-        let required = present.into_iter().take(REQUIRED_MINER_MEMBERS);
-        for (member, was_present) in required.enumerate() {
-            if !was_present {
-                ctx.blame((SHAPE, MINER, i, MINER_SHAPE_RANK[member]), || {
-                    missing(&path(member)())
-                });
+        for (member, was_present) in MinerMember::ALL.into_iter().zip(present) {
+            let rules = member.rules();
+            if rules.required && !was_present {
+                ctx.blame((SHAPE, MINER, i, rules.shape), || missing(&path(member)()));
             }
         }
         if !ctx.building() {
             return Ok(None);
         }
-        let [vendor, hardware_version, firmware, device_id, user_identity] =
-            texts.map(Option::unwrap_or_default);
         Ok(Some(Miner {
-            vendor,
-            hardware_version,
-            firmware,
-            device_id,
+            vendor: vendor.unwrap_or_default(),
+            hardware_version: hardware_version.unwrap_or_default(),
+            firmware: firmware.unwrap_or_default(),
+            device_id: device_id.unwrap_or_default(),
             nominal_hash_rate: rate.unwrap_or_default(),
-            user_identity,
+            user_identity: user_identity.unwrap_or_default(),
             connected_at: connected_at.unwrap_or_default(),
             via,
         }))
