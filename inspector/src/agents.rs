@@ -1,8 +1,8 @@
-//! The "Pool devices" panel's data: what the pool's own client table says
+//! The "Agents" panel's data: what the pool's own client table says
 //! (`GET /api/agents`: live rows by `userAgent`, the addresses still
 //! connected as `jd-client/sv2`), read into the shared types, and what the
 //! panel derives from it. Pure, so tested natively; the panel itself is
-//! `view::pool_panel` (browser only).
+//! `view::agents` (browser only).
 //!
 //! The Worker reads the table at most once a minute per data centre, so the
 //! answer can be a minute old. Whether an address reports is fresher on the
@@ -26,7 +26,7 @@ use crate::timing::parse_time;
 /// Seconds between two reads of `/api/agents`: the Worker caches the answer
 /// for up to a minute, so polling as often as the JDC list would only fetch
 /// the same answer again.
-pub const POOL_REFRESH_SECS: u64 = 30;
+pub const AGENTS_REFRESH_SECS: u64 = 30;
 
 /// The panel's JSON also carries booleans, which the page's reader does not
 /// look at; this reads them from the same trees.

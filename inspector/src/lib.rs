@@ -21,13 +21,13 @@
 //! - `view`: the Leptos components (one file per panel) and `view::mount`,
 //!   which `main` calls.
 
+pub mod agents;
 pub mod api;
 pub mod breakdown;
 pub mod decode;
 pub mod detail;
 pub mod filter;
 pub mod format;
-pub mod pool;
 pub mod roster;
 pub mod timing;
 pub mod token;

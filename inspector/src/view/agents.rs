@@ -1,9 +1,9 @@
-//! The "Pool devices" panel: the pool's live client rows by `userAgent` as
+//! The "Agents" panel: the pool's live client rows by `userAgent` as
 //! a bar chart (what the pool's own statistics show, agents renamed by
 //! reports marked), how many rows are still `jd-client/sv2`, and the
 //! addresses that connect through a JDC but do not report, with a filter.
 //!
-//! It reads `GET /api/agents` every [`POOL_REFRESH_SECS`] (the Worker keeps
+//! It reads `GET /api/agents` every [`AGENTS_REFRESH_SECS`] (the Worker keeps
 //! the answer up to a minute per data centre), says how old the data is, and
 //! has its own loading, empty and error states, so the rest of the page
 //! never waits for it. Everything it shows from the table or from JDCs is
@@ -15,12 +15,12 @@ use chrono::{DateTime, Local, Utc};
 use dmr_shared::agents::LiveReports;
 use leptos::prelude::*;
 
+use crate::agents::{
+    address_matches, bars, connected_for, fetch_agents, jdc_lines, AgentBar, Fetched, JdcLine,
+    JdcStatus, AGENTS_REFRESH_SECS,
+};
 use crate::api::ApiError;
 use crate::format;
-use crate::pool::{
-    address_matches, bars, connected_for, fetch_agents, jdc_lines, AgentBar, Fetched, JdcLine,
-    JdcStatus, POOL_REFRESH_SECS,
-};
 use crate::roster::Roster;
 
 /// Height of one agent's row in the chart, in CSS pixels.
@@ -45,16 +45,15 @@ struct Shown {
 
 /// The panel.
 #[component]
-pub fn PoolDevices(
+pub fn AgentsPanel(
     /// The JDCs the page polls: which addresses report right now.
     roster: Signal<Roster>,
     /// The browser clock, ticking every second.
     now: Signal<DateTime<Utc>>,
 ) -> impl IntoView {
-    // Fetched by hand rather than through a resource: a resource read under
-    // the page's <Transition> would hold the whole page until this answer
-    // is in, and the rest of the page must never wait for this panel.
-    // The last good answer stays up under an error, ageing.
+    // Read on the panel's own clock, apart from the JDC list's polling, so
+    // the rest of the page never waits for this panel. The last good answer
+    // stays up under an error, ageing.
     let reads = RwSignal::new(Reads::default());
     let busy = StoredValue::new(false);
     let read = move || {
@@ -79,7 +78,7 @@ pub fn PoolDevices(
         });
     };
     read();
-    let poll = set_interval_with_handle(read, Duration::from_secs(POOL_REFRESH_SECS));
+    let poll = set_interval_with_handle(read, Duration::from_secs(AGENTS_REFRESH_SECS));
     on_cleanup(move || {
         if let Ok(handle) = poll {
             handle.clear();
@@ -113,7 +112,7 @@ pub fn PoolDevices(
     let state = move || {
         let (rows, failed) =
             reads.with(|r| (r.last.as_ref().map(|f| f.agents.rows), r.error.is_some()));
-        let mut class = String::from("pool");
+        let mut class = String::from("agents");
         match rows {
             None if !failed => class.push_str(" is-loading"),
             Some(0) => class.push_str(" is-empty"),
@@ -130,7 +129,7 @@ pub fn PoolDevices(
         reads.with(|r| match &r.last {
             None => String::new(),
             Some(f) => format!(
-                "read from the pool's database {} · kept up to {} s · refreshes every {POOL_REFRESH_SECS} s",
+                "read from the pool's database {} · kept up to {} s · refreshes every {AGENTS_REFRESH_SECS} s",
                 format::ago(f.age_at(now.get())),
                 f.agents.max_age
             ),
@@ -143,9 +142,9 @@ pub fn PoolDevices(
                 "The pool protects its reads: enter its inspector token above.".to_string()
             }
             Some(_) if r.last.is_some() => {
-                format!("Retrying every {POOL_REFRESH_SECS} s. Below is the last answer.")
+                format!("Retrying every {AGENTS_REFRESH_SECS} s. Below is the last answer.")
             }
-            Some(_) => format!("Retrying every {POOL_REFRESH_SECS} s."),
+            Some(_) => format!("Retrying every {AGENTS_REFRESH_SECS} s."),
             None => String::new(),
         })
     };
@@ -168,30 +167,30 @@ pub fn PoolDevices(
     };
 
     view! {
-        <section class=state id="pool-devices" aria-labelledby="pool-title">
-            <div class="pool-head">
-                <h2 id="pool-title">"Pool devices"</h2>
-                <p class="pool-age" id="pool-age">{age}</p>
+        <section class=state id="agents" aria-labelledby="agents-title">
+            <div class="agents-head">
+                <h2 id="agents-title">"Agents"</h2>
+                <p class="agents-age" id="agents-age">{age}</p>
             </div>
-            <p class="pool-intro">
-                "Live client rows by userAgent, as the pool's own statistics group them."
+            <p class="agents-intro">
+                "The pool's live client rows by userAgent (the name each client connects with), as its own statistics group them."
             </p>
-            <p class="pool-loading" role="status">
+            <p class="agents-loading" role="status">
                 "Reading the pool's client table…"
             </p>
-            <div class="pool-error" role="alert">
-                <p class="pool-error-message">{error_text}</p>
-                <p class="pool-hint">{error_hint}</p>
-                <button type="button" class="pool-retry" on:click=move |_| read()>
+            <div class="agents-error" role="alert">
+                <p class="agents-error-message">{error_text}</p>
+                <p class="agents-hint">{error_hint}</p>
+                <button type="button" class="agents-retry" on:click=move |_| read()>
                     "Retry now"
                 </button>
             </div>
-            <p class="pool-empty">
+            <p class="agents-empty">
                 "The pool's client table has no live rows: no miner is connected right now."
             </p>
-            <div class="pool-body">
+            <div class="agents-body">
                 <AgentChart shown />
-                <p class="pool-jdc-rows" id="pool-jdc-rows">{headline}</p>
+                <p class="agents-jdc-rows" id="agents-jdc-rows">{headline}</p>
                 <JdcAddresses shown reads now />
             </div>
         </section>
@@ -220,11 +219,11 @@ fn AgentChart(
 ) -> impl IntoView {
     view! {
         <p class="legend" aria-hidden="true">
-            <span class="swatch pool-reported"></span>
+            <span class="swatch agents-reported"></span>
             "renamed by reports"
-            <span class="swatch pool-jdc"></span>
+            <span class="swatch agents-jdc"></span>
             "still jd-client/sv2"
-            <span class="swatch pool-other"></span>
+            <span class="swatch agents-other"></span>
             "other clients"
         </p>
         {move || shown.with(|s| chart(&s.bars))}
@@ -271,11 +270,11 @@ fn chart(bars: &[AgentBar]) -> impl IntoView {
 /// One agent's row at place `i`: name (and mark), share, numbers, bar.
 fn agent_row(i: usize, b: &AgentBar) -> impl IntoView {
     let (kind, mark) = if b.from_reports {
-        ("pool-row reported", " · renamed by reports")
+        ("agent-row reported", " · renamed by reports")
     } else if b.jdc {
-        ("pool-row jdc", " · not named by a report")
+        ("agent-row jdc", " · not named by a report")
     } else {
-        ("pool-row", "")
+        ("agent-row", "")
     };
     let mut numbers = vec![format::count(b.rows as usize, "row", "rows")];
     if let Some(addresses) = b.addresses {
@@ -285,16 +284,16 @@ fn agent_row(i: usize, b: &AgentBar) -> impl IntoView {
     let width = crate::breakdown::bar_width(b.share);
     view! {
         <g class=kind transform=format!("translate(0 {})", i * ROW_HEIGHT)>
-            <text class="pool-agent" x="0" y="15">
-                <tspan class="pool-agent-name">{label(b)}</tspan>
-                <tspan class="pool-agent-mark">{mark}</tspan>
+            <text class="agent" x="0" y="15">
+                <tspan class="agent-name">{label(b)}</tspan>
+                <tspan class="agent-mark">{mark}</tspan>
             </text>
-            <text class="pool-agent-share" x="100%" y="15" text-anchor="end">
+            <text class="agent-share" x="100%" y="15" text-anchor="end">
                 {format::percent(b.share)}
             </text>
-            <text class="pool-agent-numbers" x="0" y="33">{numbers.join(" · ")}</text>
+            <text class="agent-numbers" x="0" y="33">{numbers.join(" · ")}</text>
             <rect class="track" x="0" y="42" width="100%" height="10" rx="3"></rect>
-            <rect class="pool-bar" x="0" y="42" width=width height="10" rx="3"></rect>
+            <rect class="agent-bar" x="0" y="42" width=width height="10" rx="3"></rect>
         </g>
     }
 }
@@ -415,16 +414,16 @@ fn JdcAddresses(
         })
     };
     view! {
-        <div class="pool-jdcs">
-            <div class="pool-jdcs-head">
-                <h3 id="pool-silent-title">
+        <div class="agents-jdcs">
+            <div class="agents-jdcs-head">
+                <h3 id="agents-silent-title">
                     {move || format!("Connected through a JDC, not reporting ({})", silent())}
                 </h3>
                 <label class="filter" hidden=move || !any_silent()>
                     <span>"Filter"</span>
                     <input
                         type="search"
-                        id="pool-filter"
+                        id="agents-filter"
                         placeholder="address"
                         autocomplete="off"
                         spellcheck="false"
@@ -433,17 +432,17 @@ fn JdcAddresses(
                     />
                 </label>
             </div>
-            <p class="pool-note" hidden=any_silent>
+            <p class="agents-note" hidden=any_silent>
                 "None: every JDC address with jd-client/sv2 rows reports."
             </p>
-            <p class="filter-count" id="pool-filter-count" role="status">{count}</p>
-            <ul class="pool-list" id="pool-silent" aria-labelledby="pool-silent-title">
+            <p class="filter-count" id="agents-filter-count" role="status">{count}</p>
+            <ul class="agents-list" id="agents-silent" aria-labelledby="agents-silent-title">
                 {silent_list}
             </ul>
-            <p class="pool-note" id="pool-beyond">{beyond}</p>
-            <div class="pool-pending" hidden=move || pending() == 0>
-                <h3 id="pool-pending-title">"Reporting, rows not renamed yet"</h3>
-                <ul class="pool-list" id="pool-pending" aria-labelledby="pool-pending-title">
+            <p class="agents-note" id="agents-beyond">{beyond}</p>
+            <div class="agents-pending" hidden=move || pending() == 0>
+                <h3 id="agents-pending-title">"Reporting, rows not renamed yet"</h3>
+                <ul class="agents-list" id="agents-pending" aria-labelledby="agents-pending-title">
                     {pending_list}
                 </ul>
             </div>
@@ -467,12 +466,12 @@ fn since_text(line: &JdcLine, at: i64) -> String {
 /// One address: the address, its rows, and a line about it.
 fn address_line(line: &JdcLine, detail: String) -> impl IntoView {
     view! {
-        <li class="pool-address-line" data-address=line.address.clone()>
-            <span class="pool-address">{line.address.clone()}</span>
-            <span class="pool-address-rows">
+        <li class="agents-address-line" data-address=line.address.clone()>
+            <span class="agents-address">{line.address.clone()}</span>
+            <span class="agents-address-rows">
                 {format::count(line.rows as usize, "row", "rows")}
             </span>
-            <span class="pool-detail">{detail}</span>
+            <span class="agents-detail">{detail}</span>
         </li>
     }
 }

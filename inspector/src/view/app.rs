@@ -14,8 +14,8 @@ use chrono::{DateTime, Utc};
 use dmr_shared::limits::{REPORT_TTL_SECS, STALE_AFTER_SECS};
 use leptos::prelude::*;
 
+use super::agents::AgentsPanel;
 use super::jdc_list::JdcList;
-use super::pool_panel::PoolDevices;
 use super::status::{ApiErrorPanel, EmptyHint, Loading, UpdatedAgo};
 use super::totals_panel::TotalsPanel;
 use super::vendor_chart::VendorChart;
@@ -110,7 +110,7 @@ fn Dashboard(
                 <TotalsPanel roster now />
                 <VendorChart roster />
             </Show>
-            <PoolDevices roster now />
+            <AgentsPanel roster now />
             <JdcList roster now />
         </div>
     }

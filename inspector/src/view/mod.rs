@@ -7,13 +7,14 @@
 //! - `totals_panel`, `vendor_chart` (inline SVG), `jdc_list` (filter box and
 //!   cards), `jdc_card` (one JDC, reading its full report when opened),
 //!   `miners_table`.
-//! - `pool_panel`: the pool's live client rows by `userAgent`.
+//! - `agents`: the pool's live client rows by `userAgent`, and the JDC
+//!   addresses among them that do not report.
 
+mod agents;
 mod app;
 mod jdc_card;
 mod jdc_list;
 mod miners_table;
-mod pool_panel;
 mod status;
 mod totals_panel;
 mod vendor_chart;
