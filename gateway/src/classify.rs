@@ -9,8 +9,8 @@
 //! connection opens with the 64-byte ElligatorSwift encoding of an ephemeral
 //! key, which is pseudo-random. Its first byte is `G`, `P` or `{` about 3
 //! times in 256, and the one-byte rule sends those miners to the HTTP or
-//! SV1 listener, where they cannot connect (61 of 5,000 random openings
-//! through HAProxy with one-byte rules). So:
+//! SV1 listener, where they cannot connect (`npm run bench-gateway`
+//! counts them through HAProxy with one-byte rules). So:
 //!
 //! - **HTTP** is an HTTP/1.x method token followed by a space (`POST `,
 //!   `GET `, ...). While what has arrived is still the start of such a

@@ -36,10 +36,10 @@ pub const DEFAULT_MAX_FORWARDS: usize = 64;
 pub const DEFAULT_MAX_REQUESTS_PER_ADDRESS: usize = 8;
 
 /// MiB of request bodies held at once, being received or forwarded; a
-/// request whose body would go past it gets a 503. Before bodies waited
-/// for a forwarding place, 64 places of 4 MiB bounded them at 256 MiB;
-/// now one address holds at most 8 bodies (32 MiB), and this bounds what
-/// many addresses hold together: it takes 16 of them sending 32 MiB each.
+/// request whose body would go past it gets a 503. Bodies arrive before
+/// they take a forwarding place, so the places do not bound them: one
+/// address holds at most 8 bodies (32 MiB), and this bounds what many
+/// addresses hold together: it takes 16 of them sending 32 MiB each.
 pub const DEFAULT_BODY_MEMORY_MIB: usize = 512;
 
 /// How long the pool's listener may take to accept a relayed connection.

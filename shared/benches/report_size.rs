@@ -9,7 +9,7 @@
 //! `cargo bench -p dmr-shared --bench report_size`
 //! Times are the thread's CPU time, the cheapest of five rounds per step
 //! (the release profile optimises for size, as the Worker's wasm is built;
-//! wasm in V8 runs these some 1.5 to 3 times slower).
+//! wasm in V8 runs these slower: see docs/performance.md).
 
 use std::hint::black_box;
 use std::time::{Duration, Instant};
