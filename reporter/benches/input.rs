@@ -5,7 +5,8 @@
 //! time.
 //!
 //! ```text
-//! cargo run --release -p jdc-reporter --example bench [-- LINES]
+//! npm run bench-reporter [-- LINES]
+//! cargo bench -p jdc-reporter --bench input [-- LINES]
 //! ```
 //!
 //! The log (default 1,000,000 lines) is built from the real 0.6.0 line
@@ -34,6 +35,10 @@ struct Args {
     /// Lines in the synthetic log (`1_000_000` is fine).
     #[arg(default_value = "1000000", value_parser = parse_count)]
     lines: u64,
+
+    /// Added by `cargo bench` to every benchmark it runs; ignored.
+    #[arg(long, hide = true)]
+    bench: bool,
 }
 
 fn parse_count(text: &str) -> Result<u64, String> {
