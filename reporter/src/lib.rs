@@ -8,9 +8,14 @@
 //!   standard input, or the JDC run as a child) and the splitting into whole
 //!   lines.
 //! - [`parse`]: the JDC's own lines to [`parse::Event`]s, reading a message
-//!   that carries miners' strings whole so they cannot forge lines; pure.
+//!   that carries miners' strings whole so they cannot forge lines; pure. Its
+//!   parts: the line's header and colour codes, where a held message ends,
+//!   a message to its event, and the parser that holds and decides.
 //! - [`tracker`]: events to the miner table, pairing each `SetupConnection`
 //!   with its downstream and expiring orphans; pure.
+//! - [`translator`]: the SV1 devices behind an SRI translator, from its log
+//!   and its monitoring API, reported by their own make in place of the
+//!   translator's bare channels.
 //! - [`feed`]: parser and tracker behind the lock the input and the sender
 //!   share.
 //! - [`monitor`]: the JDC's monitoring API, which can tell that a miner left.

@@ -8,8 +8,8 @@
 //!
 //! - A `SetupConnection` waits in a queue until a downstream id the table has
 //!   not seen opens its first channel; the oldest waiting one is taken. That
-//!   is the order SRI logs them in (the setup, then the channel of the same
-//!   connection ~0.3 s later).
+//!   is the order SRI logs them in (the setup, then, shortly after, the
+//!   channel of the same connection).
 //! - A waiting `SetupConnection` that is rejected (`Rejecting ...`, or a
 //!   failed setup without that line), whose
 //!   connection goes away without a channel, or that is older than
@@ -50,8 +50,9 @@ use crate::parse::{ChannelKind, Device, Event, Parsed, Reset, Stamp};
 use crate::translator::{self, Devices, Sv1Device};
 
 /// How long a `SetupConnection` may wait for its channel. SRI logs the
-/// channel open ~0.3 s after the setup; a device that has not opened a channel
-/// within this window is not going to be told apart from the next one.
+/// channel open shortly after the setup; a device that has not opened a
+/// channel within this window is not going to be told apart from the next
+/// one.
 pub const PAIRING_WINDOW: TimeDelta = TimeDelta::seconds(10);
 
 /// The connected downstreams, keyed by the JDC's downstream id (assigned in

@@ -22,9 +22,9 @@ use crate::feed::{lock, SharedFeed};
 use crate::http;
 use crate::log;
 
-/// Connections asked for per page: an item is about 500 bytes, 900 with
-/// telemetry, so 50 of them stay well within the answer cap
-/// ([`http::MAX_BODY`], 64 KiB). The API's own largest page is 100.
+/// Connections asked for per page: small enough that a page of items, each
+/// with its telemetry, stays well within the answer cap
+/// ([`http::MAX_BODY`]). The API's own largest page is 100.
 const PAGE: usize = 50;
 
 /// Pages read at most (10,000 connections): a broken API that always claims
