@@ -1,8 +1,8 @@
 //! The "Agents" panel's data: what the pool's own client table says
 //! (`GET /api/agents`: live rows by `userAgent`, the addresses still
-//! connected as `jd-client/sv2`), read into the shared types, and what the
-//! panel derives from it. Pure, so tested natively; the panel itself is
-//! `view::agents` (browser only).
+//! connected as `jd-client/sv2`), read into the shared types (by
+//! [`decode::agents`]), and what the panel derives from it. Pure, so tested
+//! natively; the panel itself is `view::agents` (browser only).
 //!
 //! The Worker reads the table at most once a minute per data centre, so the
 //! answer can be a minute old. Whether an address reports is fresher on the
@@ -13,13 +13,12 @@
 //! its renamed rows are still a cached minute away.
 
 use chrono::{DateTime, Utc};
-use dmr_shared::agents::{AgentCount, JdcAddress, LiveReports, PoolAgents};
+use dmr_shared::agents::{LiveReports, PoolAgents};
 use dmr_shared::JDC_USER_AGENT;
 
 use crate::api::{self, ApiError};
 use crate::breakdown::fraction;
-// The page's JSON decoder; imported here only.
-use crate::decode::{self, Json, Shape};
+use crate::decode::{self, Json};
 use crate::format;
 use crate::timing::parse_time;
 
@@ -28,99 +27,10 @@ use crate::timing::parse_time;
 /// the same answer again.
 pub const AGENTS_REFRESH_SECS: u64 = 30;
 
-/// The panel's JSON also carries booleans, which the page's reader does not
-/// look at; this reads them from the same trees.
-pub trait Boolean {
-    /// The boolean, if this is one.
-    fn boolean(&self) -> Option<bool>;
-}
-
-#[cfg(target_arch = "wasm32")]
-impl Boolean for wasm_bindgen::JsValue {
-    fn boolean(&self) -> Option<bool> {
-        self.as_bool()
-    }
-}
-
-#[cfg(test)]
-impl Boolean for serde_json::Value {
-    fn boolean(&self) -> Option<bool> {
-        self.as_bool()
-    }
-}
-
-fn text<J: Json>(v: &J, at: &str, name: &str) -> Result<String, Shape> {
-    decode::string(v, at, name)
-}
-
-fn number<J: Json>(v: &J, at: &str, name: &str) -> Result<f64, Shape> {
-    decode::number(v, at, name)
-}
-
-fn count<J: Json>(v: &J, at: &str, name: &str) -> Result<u64, Shape> {
-    decode::count(v, at, name).map(|n| n as u64)
-}
-
-fn flag<J: Json + Boolean>(v: &J, at: &str, name: &str) -> Result<bool, Shape> {
-    v.member(name)
-        .and_then(|m| m.boolean())
-        .ok_or_else(|| format!("`{at}{name}` is not true or false"))
-}
-
-fn list<J: Json>(v: &J, name: &str) -> Result<Vec<J>, Shape> {
-    let member = v
-        .member(name)
-        .ok_or_else(|| format!("`{name}` is not an array"))?;
-    decode::array(&member, name)
-}
-
-/// `GET /api/agents`'s answer, member by member.
-pub fn pool_agents<J: Json + Boolean>(v: &J) -> Result<PoolAgents, Shape> {
-    // Plain loops, as in `decode`: less of the page's wasm.
-    let mut agents = Vec::new();
-    for (i, a) in list(v, "agents")?.iter().enumerate() {
-        let at = format!("agents[{i}].");
-        agents.push(AgentCount {
-            user_agent: text(a, &at, "userAgent")?,
-            rows: count(a, &at, "rows")?,
-            addresses: count(a, &at, "addresses")?,
-            hash_rate: number(a, &at, "hashRate")?,
-            from_reports: flag(a, &at, "fromReports")?,
-        });
-    }
-    let mut jdc_addresses = Vec::new();
-    for (i, j) in list(v, "jdcAddresses")?.iter().enumerate() {
-        let at = format!("jdcAddresses[{i}].");
-        jdc_addresses.push(JdcAddress {
-            address: text(j, &at, "address")?,
-            rows: count(j, &at, "rows")?,
-            since: text(j, &at, "since")?,
-            reported: flag(j, &at, "reported")?,
-            renames_to: decode::nullable_string(j, &at, "renamesTo")?,
-        });
-    }
-    Ok(PoolAgents {
-        read_at: text(v, "", "readAt")?,
-        max_age: count(v, "", "maxAge")?,
-        rows: count(v, "", "rows")?,
-        hash_rate: number(v, "", "hashRate")?,
-        agents,
-        more_agents: count(v, "", "moreAgents")?,
-        jdc_rows: count(v, "", "jdcRows")?,
-        jdc_addresses,
-        more_jdc_addresses: count(v, "", "moreJdcAddresses")?,
-        live_reports: count(v, "", "liveReports")?,
-        reports_complete: flag(v, "", "reportsComplete")?,
-    })
-}
-
 /// Reads an answer of `GET /api/agents` (`body`: the parsed JSON, `None` if
 /// it did not parse): the pool's rows, or the problem's explanation.
-pub fn parse_agents<J: Json + Boolean>(
-    status: u16,
-    body: Option<J>,
-) -> Result<PoolAgents, ApiError> {
-    api::parse(status, body, pool_agents)
+pub fn parse_agents<J: Json>(status: u16, body: Option<J>) -> Result<PoolAgents, ApiError> {
+    api::parse(status, body, decode::agents)
 }
 
 /// One answer, and how old its data was when it arrived.
@@ -299,103 +209,8 @@ pub async fn fetch_agents() -> Result<Fetched, ApiError> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::test_support::{miner, summary, t};
+    use crate::test_support::{agents_answer as answer, miner, summary, t};
     use serde_json::{json, Value};
-
-    fn answer() -> PoolAgents {
-        PoolAgents {
-            read_at: "2026-11-26T02:00:00.000Z".into(),
-            max_age: 60,
-            rows: 20,
-            hash_rate: 10e12,
-            agents: vec![
-                AgentCount {
-                    user_agent: "bitaxe/sv2".into(),
-                    rows: 8,
-                    addresses: 3,
-                    hash_rate: 4e12,
-                    from_reports: true,
-                },
-                AgentCount {
-                    user_agent: JDC_USER_AGENT.into(),
-                    rows: 5,
-                    addresses: 3,
-                    hash_rate: 3e12,
-                    from_reports: false,
-                },
-                AgentCount {
-                    user_agent: "NerdQAxe++/sv2".into(),
-                    rows: 2,
-                    addresses: 1,
-                    hash_rate: 1e12,
-                    from_reports: false,
-                },
-            ],
-            more_agents: 2,
-            jdc_rows: 5,
-            jdc_addresses: vec![
-                JdcAddress {
-                    address: "bc1qsilent".into(),
-                    rows: 3,
-                    since: "2026-11-22T02:00:00Z".into(),
-                    reported: false,
-                    renames_to: None,
-                },
-                JdcAddress {
-                    address: "bc1qNew".into(),
-                    rows: 1,
-                    since: "2026-11-26T01:59:00Z".into(),
-                    reported: true,
-                    renames_to: Some("bitaxe/sv2".into()),
-                },
-            ],
-            more_jdc_addresses: 1,
-            live_reports: 4,
-            reports_complete: true,
-        }
-    }
-
-    #[test]
-    fn the_answer_reads_exactly_what_the_worker_writes() {
-        let written = serde_json::to_value(answer()).unwrap();
-        assert_eq!(pool_agents(&written), Ok(answer()));
-        assert_eq!(parse_agents(200, Some(written)), Ok(answer()));
-    }
-
-    #[test]
-    fn a_wrong_shape_names_the_member() {
-        type Spoil = fn(&mut Value);
-        let cases: [(Spoil, &str); 6] = [
-            (|v| *v = json!([]), "`agents` is not an array"),
-            (|v| v["rows"] = json!(-1), "`rows` is not a count"),
-            (
-                |v| v["agents"][1]["fromReports"] = json!("yes"),
-                "`agents[1].fromReports` is not true or false",
-            ),
-            (
-                |v| v["jdcAddresses"][0]["renamesTo"] = json!(7),
-                "`jdcAddresses[0].renamesTo` is neither a string nor null",
-            ),
-            (
-                |v| {
-                    v["jdcAddresses"][1]
-                        .as_object_mut()
-                        .unwrap()
-                        .remove("since");
-                },
-                "`jdcAddresses[1].since` is not a string",
-            ),
-            (
-                |v| v["jdcAddresses"] = json!({}),
-                "`jdcAddresses` is not an array",
-            ),
-        ];
-        for (spoil, want) in cases {
-            let mut v = serde_json::to_value(answer()).unwrap();
-            spoil(&mut v);
-            assert_eq!(pool_agents(&v), Err(want.to_string()));
-        }
-    }
 
     #[test]
     fn an_error_answer_shows_the_problem_detail() {

@@ -12,9 +12,13 @@
 //! - [`filter`]: which JDCs and miners the filter box lets through.
 //! - [`detail`]: an open card's full report: which version it reads, which
 //!   answer it may show, its note and its row keys.
+//! - [`agents`]: the pool's live client rows by `userAgent` (`/api/agents`)
+//!   and the JDC addresses among them that do not report, as the "Agents"
+//!   panel shows them.
 //! - [`api`]: the requests (JDC summaries, one JDC's report) and how their
 //!   answers or errors are read.
-//! - [`decode`]: the API's JSON into the shared types, without serde.
+//! - [`decode`]: the API's JSON into the shared types, without serde; one
+//!   file per answer where it has its own (`decode/agents.rs`).
 //! - [`token`]: the read token, when the pool requires one.
 //!
 //! The page, built only for `wasm32`:

@@ -1,5 +1,6 @@
 //! Decodes the API's JSON answers into the shared types (`JdcSummary`,
-//! `StoredReport`, `Miner`, `Problem`) field by field, over any JSON tree
+//! `StoredReport`, `Miner`, `Problem`, and `PoolAgents` in [`agents`])
+//! field by field, over any JSON tree
 //! that implements [`Json`], naming the field when an answer has the wrong
 //! shape.
 //!
@@ -13,6 +14,10 @@
 //! Other answers the page reads decode the same way: implement their
 //! reader over [`Json`] with the field helpers below.
 
+mod agents;
+
+pub use agents::agents;
+
 use dmr_shared::summary::VendorShare;
 use dmr_shared::{JdcSummary, Miner, Problem, Report, StoredReport};
 
@@ -24,6 +29,8 @@ pub trait Json: Sized {
     fn string(&self) -> Option<String>;
     /// The number, if this is one.
     fn number(&self) -> Option<f64>;
+    /// The boolean, if this is one.
+    fn boolean(&self) -> Option<bool>;
     /// Whether this is `null`.
     fn is_null(&self) -> bool;
     /// The elements, if this is an array.
@@ -45,6 +52,13 @@ pub fn number<J: Json>(v: &J, at: &str, name: &str) -> Result<f64, Shape> {
     v.member(name)
         .and_then(|m| m.number())
         .ok_or_else(|| format!("`{at}{name}` is not a number"))
+}
+
+/// The boolean member `name` of `v`.
+pub fn boolean<J: Json>(v: &J, at: &str, name: &str) -> Result<bool, Shape> {
+    v.member(name)
+        .and_then(|m| m.boolean())
+        .ok_or_else(|| format!("`{at}{name}` is not true or false"))
 }
 
 /// The member `name` of `v` as a count: a whole number from 0 to 2^32 - 1.
@@ -190,6 +204,9 @@ impl Json for wasm_bindgen::JsValue {
     fn number(&self) -> Option<f64> {
         self.as_f64()
     }
+    fn boolean(&self) -> Option<bool> {
+        self.as_bool()
+    }
     fn is_null(&self) -> bool {
         wasm_bindgen::JsValue::is_null(self)
     }
@@ -208,6 +225,9 @@ impl Json for serde_json::Value {
     }
     fn number(&self) -> Option<f64> {
         self.as_f64()
+    }
+    fn boolean(&self) -> Option<bool> {
+        self.as_bool()
     }
     fn is_null(&self) -> bool {
         serde_json::Value::is_null(self)
