@@ -15,6 +15,20 @@ if ! command -v wasm-bindgen >/dev/null; then
   exit 1
 fi
 
+step "Inspector: no serde JSON decoder among its own dependencies"
+# The page decodes JSON with `JSON.parse` and inspector/src/decode/, not with
+# serde (why: decode's docs). So serde_json and serde-wasm-bindgen must not be
+# dependencies of the page itself (as dev-dependencies, for the native tests,
+# they may). serde_json also sits deeper in the tree (leptos, dmr-shared),
+# where only what the page calls reaches the wasm; inspector/clippy.toml
+# refuses those calls.
+direct=$(cargo tree -p dmr-inspector --target wasm32-unknown-unknown -e normal \
+  --depth 1 --prefix none)
+if found=$(grep -E '^(serde_json|serde-wasm-bindgen) ' <<<"$direct"); then
+  echo "error: the inspector depends on $found: the page decodes JSON with \`JSON.parse\` and src/decode/; remove it from inspector/Cargo.toml's [dependencies] (a [dev-dependencies] entry is fine)." >&2
+  exit 1
+fi
+
 step "Inspector: cargo build (wasm32, release)"
 # For size, `--cfg erase_components` has Leptos type-erase each component's
 # view and share one reactive-closure type per output type, rather than

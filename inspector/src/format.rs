@@ -34,8 +34,8 @@ pub fn hash_rate(hps: f64) -> String {
 
 /// `value` (finite, not negative) with `decimals` decimals, rounded half
 /// up. Integer arithmetic on purpose: Rust's float formatting (`{:.2}`)
-/// adds 7.6 KB gzip (15 KB raw) of code and tables to the page's
-/// WebAssembly, and nothing else in the page formats a float.
+/// would bring its code and tables into the page's WebAssembly, and
+/// nothing else in the page formats a float.
 pub fn fixed(value: f64, decimals: usize) -> String {
     let scale = 10u64.pow(decimals as u32);
     let n = (value * scale as f64).round() as u64;

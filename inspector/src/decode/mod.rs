@@ -1,18 +1,18 @@
 //! Decodes the API's JSON answers into the shared types (`JdcSummary`,
 //! `StoredReport`, `Miner`, `Problem`, and `PoolAgents` in [`agents`])
-//! field by field, over any JSON tree
-//! that implements [`Json`], naming the field when an answer has the wrong
-//! shape.
+//! field by field, over any JSON tree that implements [`Json`], naming the
+//! field when an answer has the wrong shape.
 //!
 //! Why not serde: in the browser, `JSON.parse` already is a JSON parser.
-//! Decoding with the shared types' `Deserialize` instead adds 10.5 KB gzip
-//! to the page's WebAssembly through `serde-wasm-bindgen`, and 29 KB
-//! through `serde_json`. The page parses with `JSON.parse` and walks the
-//! result here (the `JsValue` implementation); the native tests walk
-//! `serde_json::Value` trees that the shared types' own `Serialize` wrote,
-//! so this decoder is checked against the serde format field for field.
-//! Other answers the page reads decode the same way: implement their
-//! reader over [`Json`] with the field helpers below.
+//! Decoding with the shared types' `Deserialize` instead, through
+//! `serde-wasm-bindgen` or `serde_json`, would add their code to the page's
+//! WebAssembly (inspector/clippy.toml and scripts/build-inspector.sh keep
+//! them out). The page parses with `JSON.parse` and walks the result here
+//! (the `JsValue` implementation); the native tests walk `serde_json::Value`
+//! trees that the shared types' own `Serialize` wrote, so this decoder is
+//! checked against the serde format field for field. Other answers the page
+//! reads decode the same way: implement their reader over [`Json`] with the
+//! field helpers below, in a file of their own here.
 
 mod agents;
 
