@@ -17,8 +17,8 @@
 //!   panel shows them.
 //! - [`api`]: the requests (JDC summaries, one JDC's report) and how their
 //!   answers or errors are read.
-//! - [`decode`]: the API's JSON into the shared types, without serde; one
-//!   file per answer where it has its own (`decode/agents.rs`).
+//! - [`decode`]: the API's JSON into the shared types, without serde (the
+//!   reports' answers in `decode/mod.rs`, `/api/agents` in `decode/agents.rs`).
 //! - [`token`]: the read token, when the pool requires one.
 //!
 //! The page, built only for `wasm32`:
