@@ -2,7 +2,7 @@
 // once it answers, and again every 60 s like real JDCs, so the inspector has
 // live data: two JDCs (alpha, beta) whose seeded jd-client/sv2 rows get
 // renamed. The third seeded JDC (silent) is left out on purpose: it is the
-// one the inspector's "Pool devices" panel lists as never reporting.
+// one the inspector's Agents panel lists as never reporting.
 // usage: node scripts/demo-reports.mjs [BASE_URL]
 const base = process.argv[2] ?? "http://127.0.0.1:8787";
 const url = `${base}/api/downstream-report`;

@@ -29,7 +29,29 @@ export WASM_BINDGEN_BIN
 export DEV_STATE="$ROOT/.wrangler/state"
 
 # Each step says how long the whole run has taken so far, so a slow run
-# shows where its time went.
+# shows where its time went; steps are also written to $DMR_PHASES (one
+# line each: the second it started and its name, shared by the scripts a
+# run calls), from which `phase_times` prints how long each one took.
 : "${DMR_STARTED:=$(date +%s)}"
 export DMR_STARTED
-step() { printf '\n\033[1m==> [%ss] %s\033[0m\n' "$(($(date +%s) - DMR_STARTED))" "$*" >&2; }
+step() {
+  printf '\n\033[1m==> [%ss] %s\033[0m\n' "$(($(date +%s) - DMR_STARTED))" "$*" >&2
+  if [ -n "${DMR_PHASES:-}" ]; then printf '%s\t%s\n' "$(date +%s)" "$*" >>"$DMR_PHASES"; fi
+}
+
+# Prints each step of this run with the seconds it took, and the total.
+phase_times() {
+  [ -s "${DMR_PHASES:-}" ] || return 0
+  local end
+  end=$(date +%s)
+  printf '\n\033[1m==> Time by phase\033[0m\n' >&2
+  awk -F '\t' -v end="$end" -v start="$DMR_STARTED" '
+    { t[NR] = $1; name[NR] = $2 }
+    END {
+      for (i = 1; i <= NR; i++) {
+        stop = (i < NR) ? t[i + 1] : end
+        printf "%6ds  %s\n", stop - t[i], name[i]
+      }
+      printf "%6ds  total\n", end - start
+    }' "$DMR_PHASES" >&2
+}

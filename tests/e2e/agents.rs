@@ -696,7 +696,7 @@ fn strings_from_the_table_and_from_jdcs_are_shown_as_text() {
     let injected = browser.run(
         "return {pwned: window.__pwned ?? null,
                  elements: document.querySelectorAll(
-                   '#pool-devices img, #pool-devices script, #pool-devices b, #pool-devices i, #pool-devices u, #pool-devices svg svg').length}",
+                   '#agents img, #agents script, #agents b, #agents i, #agents u, #agents svg svg').length}",
         json!([]),
     );
     assert_eq!(injected, json!({"pwned": null, "elements": 0}));
@@ -753,7 +753,7 @@ fn the_panel_has_its_own_loading_empty_and_error_states() {
     assert!(view.retry_button && view.agents.is_empty() && !view.loading);
     let rest = page.wait_until("the rest of the page", FIRST_LOAD, |v| v.empty.is_some());
     assert!(rest.error.is_none(), "{:?}", rest.error);
-    browser.click("#pool-devices button.pool-retry");
+    browser.click("#agents button.agents-retry");
     let view = panel.wait_until("still failing", NEXT_POLL, |v| v.error.is_some());
     assert!(view.retry_button);
 }

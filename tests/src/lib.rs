@@ -30,11 +30,13 @@ pub mod raw;
 pub mod trap;
 
 use std::fs::File;
+use std::hash::{Hash, Hasher};
 use std::io::Read;
 use std::net::TcpListener;
 use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
+use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
 use dmr_shared::api::{OPENAPI_PATH, REPORTS_PATH};
@@ -264,7 +266,7 @@ impl Worker {
             agent,
         };
         if !worker.options.without_bindings.contains(&"DB") {
-            worker.wrangler_local(&["d1", "migrations", "apply", "DB"]);
+            copy_dir(&migrated_d1(), &worker.state.path().join(D1_STATE));
         }
         if let Some(sql) = worker.options.seed_sql.clone() {
             worker.wrangler_local(&["d1", "execute", "DB", "--command", &sql]);
@@ -618,6 +620,87 @@ impl Worker {
 impl Drop for Worker {
     fn drop(&mut self) {
         self.stop();
+    }
+}
+
+/// Where a state directory keeps the local D1 databases.
+const D1_STATE: &str = "v3/d1";
+
+/// The local D1 state as `wrangler d1 migrations apply` leaves it on an
+/// empty database, made once and then copied into each Worker's fresh state:
+/// every Worker starts from exactly the migrated database, without a
+/// wrangler (and workerd) run of its own for it. Kept under `target/`, named
+/// by what it is made from (the migrations, the config, the npm lockfile
+/// that pins wrangler), so a change to any of them makes it again.
+fn migrated_d1() -> PathBuf {
+    static TEMPLATE: OnceLock<PathBuf> = OnceLock::new();
+    TEMPLATE
+        .get_or_init(|| {
+            let root = repo_root();
+            let mut hasher = std::hash::DefaultHasher::new();
+            let mut migrations: Vec<PathBuf> = std::fs::read_dir(root.join("worker/migrations"))
+                .expect("worker/migrations")
+                .map(|entry| entry.expect("migration").path())
+                .collect();
+            migrations.sort();
+            for file in migrations
+                .iter()
+                .chain([&root.join("wrangler.toml"), &root.join("package-lock.json")])
+            {
+                file.hash(&mut hasher);
+                std::fs::read(file)
+                    .expect("template input")
+                    .hash(&mut hasher);
+            }
+            let dir = root
+                .join("target/e2e")
+                .join(format!("d1-migrated-{:016x}", hasher.finish()));
+            if dir.exists() {
+                return dir;
+            }
+            // Made aside and renamed into place: test processes running at
+            // once never see half of it.
+            std::fs::create_dir_all(dir.parent().expect("target/e2e")).expect("target/e2e");
+            let scratch = tempfile::Builder::new()
+                .prefix("d1-migrating-")
+                .tempdir_in(dir.parent().expect("target/e2e"))
+                .expect("scratch dir");
+            let config = scratch.path().join("wrangler.toml");
+            std::fs::write(&config, test_config(&[])).expect("template config");
+            let state = scratch.path().join("state");
+            run_wrangler(&[
+                "d1",
+                "migrations",
+                "apply",
+                "DB",
+                "--local",
+                "--persist-to",
+                state.to_str().expect("utf-8 temp path"),
+                "--config",
+                config.to_str().expect("utf-8 temp path"),
+            ]);
+            let made = scratch.path().join("made");
+            std::fs::rename(state.join(D1_STATE), &made).expect("template in place");
+            if std::fs::rename(&made, &dir).is_err() && !dir.exists() {
+                panic!("cannot put the migrated D1 template at {}", dir.display());
+            }
+            dir
+        })
+        .clone()
+}
+
+/// Copies the directory `from` to `to`, which must not exist yet.
+fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap_or_else(|e| panic!("{}: {e}", to.display()));
+    for entry in std::fs::read_dir(from).unwrap_or_else(|e| panic!("{}: {e}", from.display())) {
+        let entry = entry.expect("template entry");
+        let target = to.join(entry.file_name());
+        if entry.file_type().expect("file type").is_dir() {
+            copy_dir(&entry.path(), &target);
+        } else {
+            std::fs::copy(entry.path(), &target)
+                .unwrap_or_else(|e| panic!("{}: {e}", target.display()));
+        }
     }
 }
 

@@ -2,7 +2,7 @@
 -- them (start times relative to when the seed runs):
 -- - two JDCs still named 'jd-client/sv2', alpha and beta: the demo reports
 --   (scripts/demo-reports.mjs) rename these;
--- - a third JDC, silent, that never reports: the inspector's "Pool devices"
+-- - a third JDC, silent, that never reports: the inspector's Agents
 --   panel lists it as connected through a JDC but not reporting;
 -- - ordinary SV1 miners that connect to the pool directly;
 -- - ended sessions (deletedAt set), which no view counts.

@@ -9,7 +9,7 @@
 //! (see `dmr_shared::validate`), and its buffer is reused for the JSON that
 //! is stored. So the largest report costs one body-sized buffer and the
 //! report itself: the Worker's wasm memory grows by less than 16 MiB
-//! whatever the bodies (`tests/tests/memory.rs`). Then the order matters for
+//! whatever the bodies (`tests/e2e/memory.rs`). Then the order matters for
 //! retries: the stored summary is read first (so a failing KV stops the
 //! report before anything changed; a matching note stands for it), D1 is
 //! written second when it must be, and KV last. Both writes are idempotent,

@@ -1,5 +1,5 @@
 //! A way to make the Worker trap in the middle of a report, for the test
-//! that shows it recovers (`tests/tests/trap.rs`). Compiled only with the
+//! that shows it recovers (`tests/e2e/trap.rs`). Compiled only with the
 //! `trap` feature, which no build the pool deploys or the tests serve has:
 //! the test builds its own copy of the Worker with it, into a directory of
 //! its own (see `dmr_tests::trap`).

@@ -42,7 +42,7 @@ struct Args {
 
 /// `count` miners whose vendors are all the same or all different, as long
 /// as a vendor can be and alike but for their last digits (as in
-/// `shared/examples/report_size_bench.rs`).
+/// `shared/benches/report_size.rs`).
 fn body(count: usize, distinct: bool) -> Vec<u8> {
     let miners: Vec<Value> = (0..count)
         .map(|m| {

@@ -81,38 +81,38 @@ impl AgentsView {
 const READ_POOL: &str = r#"
 const seen = (el) => (el && el.checkVisibility() ? el : null);
 const text = (el) => (seen(el) ? el.innerText.trim() : null);
-const root = seen(document.querySelector('#pool-devices'));
+const root = seen(document.querySelector('#agents'));
 if (!root) return null;
 const q = (sel, r = root) => seen(r.querySelector(sel));
 const all = (sel, r = root) => [...r.querySelectorAll(sel)].filter((el) => seen(el));
 const line = (li) => ({
-  address: li.querySelector('.pool-address').textContent,
-  rows: li.querySelector('.pool-address-rows').textContent.trim(),
-  detail: (li.querySelector('.pool-detail') || {}).textContent || '',
+  address: li.querySelector('.agents-address').textContent,
+  rows: li.querySelector('.agents-address-rows').textContent.trim(),
+  detail: (li.querySelector('.agents-detail') || {}).textContent || '',
 });
 return {
-  age: text(q('#pool-age')) || '',
-  loading: !!q('.pool-loading'),
-  error: text(q('.pool-error')),
-  retry_button: !!q('.pool-error button.pool-retry'),
-  empty: text(q('.pool-empty')),
-  agents: all('#agent-chart .pool-row').map((g) => {
+  age: text(q('#agents-age')) || '',
+  loading: !!q('.agents-loading'),
+  error: text(q('.agents-error')),
+  retry_button: !!q('.agents-error button.agents-retry'),
+  empty: text(q('.agents-empty')),
+  agents: all('#agent-chart .agent-row').map((g) => {
     const cls = g.getAttribute('class');
     return {
-      name: g.querySelector('.pool-agent-name').textContent,
-      mark: g.querySelector('.pool-agent-mark').textContent,
-      share: g.querySelector('.pool-agent-share').textContent,
-      numbers: g.querySelector('.pool-agent-numbers').textContent,
+      name: g.querySelector('.agent-name').textContent,
+      mark: g.querySelector('.agent-mark').textContent,
+      share: g.querySelector('.agent-share').textContent,
+      numbers: g.querySelector('.agent-numbers').textContent,
       kind: cls.includes('reported') ? 'reported' : cls.includes('jdc') ? 'jdc' : 'other',
-      bar: g.querySelector('.pool-bar').getAttribute('width'),
+      bar: g.querySelector('.agent-bar').getAttribute('width'),
     };
   }),
-  jdc_rows: text(q('#pool-jdc-rows')) || '',
-  silent_title: text(q('#pool-silent-title')) || '',
-  silent: all('#pool-silent .pool-address-line').map(line),
-  pending: all('#pool-pending .pool-address-line').map(line),
-  filter_count: text(q('#pool-filter-count')) || '',
-  beyond: text(q('#pool-beyond')) || '',
+  jdc_rows: text(q('#agents-jdc-rows')) || '',
+  silent_title: text(q('#agents-silent-title')) || '',
+  silent: all('#agents-silent .agents-address-line').map(line),
+  pending: all('#agents-pending .agents-address-line').map(line),
+  filter_count: text(q('#agents-filter-count')) || '',
+  beyond: text(q('#agents-beyond')) || '',
 };
 "#;
 
@@ -148,9 +148,9 @@ impl<'b> AgentsPanel<'b> {
 
     /// Types into the panel's filter box, replacing what was there.
     pub fn filter(&self, text: &str) {
-        self.browser.click("#pool-filter");
+        self.browser.click("#agents-filter");
         let current = self.browser.run(
-            "return document.querySelector('#pool-filter').value",
+            "return document.querySelector('#agents-filter').value",
             json!([]),
         );
         let erase = vec![BACKSPACE; current.as_str().map_or(0, |s| s.chars().count())];
@@ -163,7 +163,7 @@ impl<'b> AgentsPanel<'b> {
     /// Scrolls the panel to the top of the window (for a screenshot).
     pub fn scroll_into_view(&self) {
         self.browser.run(
-            "document.querySelector('#pool-devices').scrollIntoView({block: 'start'})",
+            "document.querySelector('#agents').scrollIntoView({block: 'start'})",
             json!([]),
         );
     }
