@@ -20,6 +20,9 @@ export PATH="$ROOT/node_modules/.bin:$PATH"
 export WRANGLER_SEND_METRICS=false
 export CLOUDFLARE_CF_FETCH_ENABLED=false
 export WRANGLER_HIDE_BANNER=true
+# Node (22 and later) keeps the code it compiled for wrangler's large bundle
+# between runs, under target/ with the other build outputs.
+export NODE_COMPILE_CACHE="$ROOT/target/node-compile-cache"
 export ESBUILD_BIN="$ROOT/node_modules/.bin/esbuild"
 export WASM_OPT_BIN="$ROOT/node_modules/.bin/wasm-opt"
 WASM_BINDGEN_BIN="$(command -v wasm-bindgen || true)"

@@ -1,13 +1,23 @@
 #!/usr/bin/env bash
-# Runs every check and test: formatting, clippy (native and wasm), unit tests,
-# and the end-to-end tests against the built Worker under wrangler dev
-# (workerd with local KV and D1), a headless Chromium and schemathesis.
+# Runs every check and test: formatting, clippy (native and wasm), the unit
+# and CLI tests of every crate, and the end-to-end suite (tests/e2e) against
+# the built Worker under wrangler dev (workerd with local KV and D1), a
+# headless Chromium and schemathesis. Ends with the time each phase took.
 set -euo pipefail
 source "$(dirname "$0")/env.sh"
 
+DMR_PHASES=$(mktemp)
+export DMR_PHASES
+test_tools_log=$(mktemp)
+trap 'phase_times; rm -f "$DMR_PHASES" "$test_tools_log"' EXIT
+
+# What only the tests need (Chromium, schemathesis) comes from apt and PyPI:
+# fetched while the builds below keep the CPU busy (its steps are its own,
+# not phases of this run).
+DMR_PHASES="" bash "$ROOT/scripts/setup-test-tools.sh" >"$test_tools_log" 2>&1 &
+test_tools=$!
+
 bash "$ROOT/scripts/build.sh"
-SCHEMATHESIS=$(bash "$ROOT/scripts/setup-test-tools.sh" | tail -n 1)
-export SCHEMATHESIS
 
 step "Formatting"
 cargo fmt --all -- --check
@@ -16,12 +26,25 @@ step "Clippy"
 cargo clippy --workspace --all-targets -- -D warnings
 cargo clippy -p dmr-worker -p dmr-inspector --target wasm32-unknown-unknown -- -D warnings
 
-step "Building the reporter and the gateway"
+step "Building the reporter, the gateway and the tests"
 cargo build -p jdc-reporter -p mining-gateway
+cargo test --workspace --no-run
 export JDC_REPORTER_BIN="$ROOT/target/debug/jdc-reporter"
 export MINING_GATEWAY_BIN="$ROOT/target/debug/mining-gateway"
 
-step "Tests (unit, CLI, end-to-end)"
+step "Tests: unit and CLI"
+cargo test --workspace --exclude dmr-tests --no-fail-fast -- --test-threads=2
+
+step "Test tools (Chromium, schemathesis)"
+if ! wait "$test_tools"; then
+  cat "$test_tools_log" >&2
+  exit 1
+fi
+SCHEMATHESIS=$(tail -n 1 "$test_tools_log")
+export SCHEMATHESIS
+
+step "Tests: end to end"
 mkdir -p "$ROOT/test-artifacts"
-# Each end-to-end test starts its own wrangler dev: two at a time on 2 cores.
-cargo test --workspace --no-fail-fast -- --test-threads=2
+# Most of a test's time is spent waiting on wrangler dev and the browser,
+# not computing: E2E_THREADS of them run at once (default 4 on 2 cores).
+cargo test -p dmr-tests --no-fail-fast -- --test-threads="${E2E_THREADS:-4}"

@@ -29,7 +29,6 @@
 //! no KV read, one KV write and one D1 call per report by construction, and
 //! sends D1's rows in two response headers.
 
-use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
@@ -38,11 +37,11 @@ use std::time::{Duration, Instant};
 use dmr_shared::api::{OPENAPI_PATH, REPORTS_PATH};
 use serde_json::{json, Value};
 
-use dmr_tests::{procfs, repo_root, Worker};
+use dmr_tests::{procfs, repo_root, runtime, Worker};
 
 /// Miniflare's header naming the Worker a request to its entry socket is
 /// for.
-pub const ROUTE_HEADER: &str = "MF-Route-Override";
+pub use dmr_tests::runtime::ROUTE_HEADER;
 
 /// The headers in which the JavaScript Worker returns D1's billed rows.
 const ROWS_READ_HEADER: &str = "X-D1-Rows-Read";
@@ -160,21 +159,10 @@ impl Runtime {
     /// process group with an inspector, and of its listening sockets the
     /// one where the Rust contender serves its OpenAPI document.
     pub fn find(worker: &Worker) -> Runtime {
-        let group = worker.process_group();
-        let pid = std::fs::read_dir("/proc")
-            .expect("/proc")
-            .flatten()
-            .filter_map(|e| e.file_name().to_str()?.parse::<i32>().ok())
-            .find(|pid| {
-                let dir = Path::new("/proc").join(pid.to_string());
-                let cmdline = std::fs::read_to_string(dir.join("cmdline")).unwrap_or_default();
-                procfs::stat(&dir).is_some_and(|stat| {
-                    stat.pgrp == i64::from(group) && stat.comm.starts_with("workerd")
-                }) && cmdline.contains("--inspector-addr")
-            })
-            .expect("the Workers' workerd process");
+        let pid =
+            runtime::workerd_pid(worker.process_group()).expect("the Workers' workerd process");
         let agent = agent(Duration::from_secs(5));
-        let port = listening_ports(pid)
+        let port = runtime::listening_ports(pid)
             .into_iter()
             .find(|port| {
                 agent
@@ -203,45 +191,6 @@ impl Runtime {
     pub fn entry(&self) -> String {
         format!("http://127.0.0.1:{}", self.port)
     }
-}
-
-/// The TCP ports `pid` listens on, from its socket descriptors and the
-/// kernel's socket tables.
-fn listening_ports(pid: i32) -> Vec<u16> {
-    let inodes: HashSet<String> = std::fs::read_dir(format!("/proc/{pid}/fd"))
-        .into_iter()
-        .flatten()
-        .flatten()
-        .filter_map(|fd| {
-            let target = std::fs::read_link(fd.path()).ok()?;
-            let target = target.to_str()?;
-            Some(
-                target
-                    .strip_prefix("socket:[")?
-                    .strip_suffix(']')?
-                    .to_owned(),
-            )
-        })
-        .collect();
-    let mut ports = Vec::new();
-    for table in ["tcp", "tcp6"] {
-        let text = std::fs::read_to_string(format!("/proc/{pid}/net/{table}")).unwrap_or_default();
-        for line in text.lines().skip(1) {
-            let f: Vec<&str> = line.split_whitespace().collect();
-            // local_address is field 1 (ADDR:PORT in hex), st field 3
-            // (0A: listening), inode field 9.
-            if f.len() > 9 && f[3] == "0A" && inodes.contains(f[9]) {
-                if let Some(port) = f[1]
-                    .rsplit(':')
-                    .next()
-                    .and_then(|p| u16::from_str_radix(p, 16).ok())
-                {
-                    ports.push(port);
-                }
-            }
-        }
-    }
-    ports
 }
 
 fn agent(timeout: Duration) -> ureq::Agent {
@@ -626,7 +575,7 @@ pub fn profile(
     };
     let runtime = Runtime::find(worker);
     let probe = agent(Duration::from_secs(5));
-    let inspector = listening_ports(runtime.pid)
+    let inspector = runtime::listening_ports(runtime.pid)
         .into_iter()
         .find(|port| {
             probe

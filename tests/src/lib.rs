@@ -3,8 +3,10 @@
 //!
 //! Each [`Worker`] gets a fresh state directory and a free loopback port, has
 //! the D1 migrations applied before it starts, and is stopped (with workerd)
-//! when dropped. Reads of D1 and KV go through wrangler's own CLI against the
-//! same state directory, so tests see exactly what the Worker wrote.
+//! when dropped. Reads of D1 and KV go through a probe Worker
+//! (`tests/probe/`) that runs in the same workerd with the same bindings, so
+//! tests see exactly what the Worker wrote, at the cost of a request rather
+//! than a wrangler (and workerd) run per read.
 //!
 //! The Worker and the inspector must have been built first
 //! (`bash scripts/build.sh`; `npm test` does it).
@@ -17,7 +19,8 @@
 //! - [`raw`]: HTTP/1.1 over a plain socket, for what an HTTP client hides
 //!   (a `HEAD`'s bytes, an answer before the body is sent).
 //! - [`trap`]: the copy of the Worker that traps on request.
-//! - [`procfs`]: a process's CPU time from `/proc`.
+//! - [`procfs`]: a process's CPU time from `/proc`; [`runtime`]: the
+//!   workerd behind a `wrangler dev` and its entry socket.
 //!
 //! The benchmarks (`bench/`, crate `dmr-bench`) use this harness too.
 
@@ -27,6 +30,7 @@ pub mod load;
 pub mod memory;
 pub mod procfs;
 pub mod raw;
+pub mod runtime;
 pub mod trap;
 
 use std::fs::File;
@@ -94,6 +98,9 @@ pub fn wrangler() -> Command {
         .env("CLOUDFLARE_CF_FETCH_ENABLED", "false")
         // The banner asks npm for a newer wrangler: tests stay offline.
         .env("WRANGLER_HIDE_BANNER", "true")
+        // Node keeps wrangler's compiled code between runs (as scripts/env.sh
+        // has it do): each wrangler run starts with less to compile.
+        .env("NODE_COMPILE_CACHE", root.join("target/node-compile-cache"))
         .env("NO_COLOR", "1")
         .env("CI", "true")
         .stdin(Stdio::null());
@@ -204,6 +211,9 @@ pub struct Worker {
     options: Options,
     log: PathBuf,
     agent: ureq::Agent,
+    /// The port of the runtime's entry socket, found at the first read
+    /// through the probe (a restart starts a new runtime).
+    entry: OnceLock<u16>,
 }
 
 impl Worker {
@@ -264,18 +274,20 @@ impl Worker {
             config,
             options,
             agent,
+            entry: OnceLock::new(),
         };
         if !worker.options.without_bindings.contains(&"DB") {
             copy_dir(&migrated_d1(), &worker.state.path().join(D1_STATE));
-        }
-        if let Some(sql) = worker.options.seed_sql.clone() {
-            worker.wrangler_local(&["d1", "execute", "DB", "--command", &sql]);
         }
         if let Some(file) = worker.options.seed_file.clone() {
             let file = file.to_str().expect("utf-8 seed path").to_owned();
             worker.wrangler_local(&["d1", "execute", "DB", "--file", &file]);
         }
         worker.spawn();
+        // Before any request reaches the Worker, so it sees only the seed.
+        if let Some(sql) = worker.options.seed_sql.clone() {
+            worker.d1(&sql);
+        }
         worker
     }
 
@@ -324,6 +336,7 @@ impl Worker {
         for extra in &self.options.extra_configs {
             cmd.arg("--config").arg(extra);
         }
+        cmd.arg("--config").arg(repo_root().join(PROBE_CONFIG));
         cmd.args(["--show-interactive-dev-session=false", "--log-level", "log"]);
         for (name, value) in &self.options.vars {
             cmd.args(["--var", &format!("{name}:{value}")]);
@@ -343,6 +356,7 @@ impl Worker {
     /// deployment or a crash would.
     pub fn restart(&mut self) {
         self.stop();
+        self.entry = OnceLock::new();
         self.spawn();
     }
 
@@ -399,7 +413,16 @@ impl Worker {
         if let Ok(mut f) = File::open(&self.log) {
             let _ = f.read_to_string(&mut text);
         }
-        text
+        // With more than one Worker in the runtime (the probe is always
+        // there), wrangler tags each console line with its Worker's name;
+        // the Worker's own lines are shown as it wrote them, as a deployed
+        // Worker's are.
+        let tag = format!("[{WORKER_NAME}] ");
+        text.lines()
+            .map(|line| line.strip_prefix(tag.as_str()).unwrap_or(line))
+            .collect::<Vec<_>>()
+            .join("\n")
+            + if text.ends_with('\n') { "\n" } else { "" }
     }
 
     /// The log so far once it contains `needle`, waiting up to ten seconds:
@@ -551,13 +574,10 @@ impl Worker {
 
     /// Runs SQL against the Worker's local D1 and returns the result rows.
     pub fn d1(&self, sql: &str) -> Vec<Value> {
-        let out = self.wrangler_local(&["d1", "execute", "DB", "--json", "--command", sql]);
-        let parsed: Value = serde_json::from_str(&out)
-            .unwrap_or_else(|e| panic!("d1 execute output is not JSON ({e}): {out}"));
-        parsed[0]["results"]
-            .as_array()
+        let rows = self.probe("POST", "/d1", sql);
+        rows.as_array()
             .cloned()
-            .unwrap_or_else(|| panic!("no results in {parsed}"))
+            .unwrap_or_else(|| panic!("no rows in {rows}"))
     }
 
     /// Runs a file of SQL against the Worker's local D1, as the README's
@@ -583,9 +603,56 @@ impl Worker {
     /// The report keys in the Worker's local KV, with their expiration
     /// (seconds since the epoch), as wrangler lists them.
     pub fn kv_keys(&self) -> Vec<Value> {
-        let out = self.wrangler_local(&["kv", "key", "list", "--binding", "REPORTS"]);
-        serde_json::from_str::<Vec<Value>>(&out)
-            .unwrap_or_else(|e| panic!("kv key list output is not JSON ({e}): {out}"))
+        let keys = self.probe("GET", "/kv/keys", "");
+        keys.as_array()
+            .cloned()
+            .unwrap_or_else(|| panic!("no keys in {keys}"))
+    }
+
+    /// A request to the probe Worker (`tests/probe/index.js`) of this
+    /// runtime; its JSON answer, or a panic with what it said.
+    fn probe(&self, method: &str, path: &str, body: &str) -> Value {
+        let url = format!("http://127.0.0.1:{}{path}", self.entry_port());
+        let request = ureq::http::Request::builder()
+            .method(method)
+            .uri(&url)
+            .header(runtime::ROUTE_HEADER, PROBE_NAME)
+            .body(body.to_owned())
+            .expect("probe request");
+        let mut answer = self
+            .agent
+            .run(request)
+            .unwrap_or_else(|e| panic!("probe {method} {path}: {e}"));
+        let status = answer.status().as_u16();
+        let text = answer.body_mut().read_to_string().expect("probe answer");
+        assert_eq!(status, 200, "probe {method} {path} with {body:?}: {text}");
+        serde_json::from_str(&text)
+            .unwrap_or_else(|e| panic!("probe answer is not JSON ({e}): {text}"))
+    }
+
+    /// The runtime's entry socket: of the ports its workerd listens on, the
+    /// one where the probe answers to its name.
+    fn entry_port(&self) -> u16 {
+        *self.entry.get_or_init(|| {
+            let pid = runtime::workerd_pid(self.process_group())
+                .unwrap_or_else(|| panic!("no workerd runs the Workers:\n{}", self.log_text()));
+            runtime::listening_ports(pid)
+                .into_iter()
+                .find(|port| {
+                    self.agent
+                        .get(format!("http://127.0.0.1:{port}/"))
+                        .header(runtime::ROUTE_HEADER, PROBE_NAME)
+                        .config()
+                        .timeout_global(Some(Duration::from_secs(5)))
+                        .build()
+                        .call()
+                        .ok()
+                        .filter(|r| r.status() == 200)
+                        .and_then(|mut r| r.body_mut().read_to_string().ok())
+                        .is_some_and(|body| body == PROBE_NAME)
+                })
+                .unwrap_or_else(|| panic!("the probe Worker answers on no port of workerd {pid}"))
+        })
     }
 }
 
@@ -622,6 +689,13 @@ impl Drop for Worker {
         self.stop();
     }
 }
+
+/// The probe Worker's config and name (`tests/probe/`).
+const PROBE_CONFIG: &str = "tests/probe/wrangler.toml";
+const PROBE_NAME: &str = "dmr-test-probe";
+
+/// The Worker's name in `wrangler.toml`.
+const WORKER_NAME: &str = "downstream-miner-reporting";
 
 /// Where a state directory keeps the local D1 databases.
 const D1_STATE: &str = "v3/d1";
