@@ -337,7 +337,7 @@ fn gzip_size(path: &std::path::Path) -> Option<u64> {
 
 /// The benchmark's command line.
 #[derive(clap::Parser)]
-#[command(about = "What a report and a read cost at pool scale (see the README's Performance)")]
+#[command(about = "What a report and a read cost at pool scale (see docs/performance.md)")]
 struct Args {
     /// Seconds of the capacity run.
     #[arg(default_value_t = 30)]

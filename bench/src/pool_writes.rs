@@ -8,7 +8,7 @@
 //! figures (local `wrangler d1 execute` gives none). Each case writes
 //! [`WRITES`] rows and the figures are their mean. The triggers are then
 //! dropped, the cases run again on new sessions, and the triggers are put
-//! back with the README's fallback, `wrangler d1 execute --file` of the
+//! back with docs/deploying.md's fallback, `wrangler d1 execute --file` of the
 //! migration.
 
 use std::path::PathBuf;

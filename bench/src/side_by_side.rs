@@ -21,7 +21,7 @@
 //! local KV and D1), as the Workers' bill does not. Each JDC's miners change
 //! every third report (a hash rate goes up and down), so the Rust Worker
 //! writes KV once every three reports, as it does at a real pool's steady
-//! state (see the README); the JavaScript Worker writes every report.
+//! state (see docs/api.md); the JavaScript Worker writes every report.
 //!
 //! KV operations, D1 calls and D1 rows for the Rust Worker come from its
 //! log lines (a report that changed nothing gets none, and is counted on

@@ -383,7 +383,7 @@ fn a_failing_database_when_the_name_must_be_written_answers_503_and_stores_nothi
 fn the_deploy_fallback_puts_the_triggers_back_and_can_be_repeated() {
     let worker = start(&[]);
     post_ok(&worker, &report(JDC, vec![miner("bitaxe", 1e12, "w1")]));
-    // A migration that lost a trigger on the way: the README's check shows
+    // A migration that lost a trigger on the way: docs/deploying.md's check shows
     // it, its fallback (the file itself) puts it back, twice over.
     worker.d1("DROP TRIGGER clients_named_on_update");
     let listed =

@@ -580,7 +580,7 @@ impl Worker {
             .unwrap_or_else(|| panic!("no rows in {rows}"))
     }
 
-    /// Runs a file of SQL against the Worker's local D1, as the README's
+    /// Runs a file of SQL against the Worker's local D1, as docs/deploying.md's
     /// fallback for a migration does remotely.
     pub fn d1_file(&self, file: &Path) {
         let file = file.to_str().expect("utf-8 SQL path");
