@@ -39,20 +39,32 @@ RUSTFLAGS="${RUSTFLAGS:-} --cfg erase_components" \
   cargo build -p dmr-inspector --release --target wasm32-unknown-unknown
 
 step "Inspector: wasm-bindgen, wasm-opt"
-rm -rf "$DIST"
-mkdir -p "$DIST/pkg"
-wasm-bindgen --target web --no-typescript --out-dir "$DIST/pkg" --out-name inspector "$WASM_IN"
-# Current rustc emits bulk-memory, non-trapping float-to-int, sign-ext,
-# multivalue and reference types by default; wasm-opt must accept them.
-# For size: --flatten --rereloop before -Oz restructures control flow into
-# fewer, smaller blocks; --low-memory-unused lets it fold constant offsets
-# into loads and stores, which is sound because rustc's wasm32 layout puts
-# the 1 MiB stack first, so the lowest 1 KiB is only ever reached by a
-# stack that has already overflowed.
-"$WASM_OPT_BIN" --low-memory-unused --flatten --rereloop -Oz --converge \
-  --enable-bulk-memory --enable-nontrapping-float-to-int --enable-sign-ext \
-  --enable-mutable-globals --enable-reference-types --enable-multivalue \
-  -o "$DIST/pkg/inspector_bg.wasm" "$DIST/pkg/inspector_bg.wasm"
+# Both are deterministic and take most of a rebuild's time: skipped when the
+# wasm cargo built, this script and both tools are what the page in dist/
+# was made from (the stamp lives under target/, not in the served dist/).
+STAMP="$ROOT/target/inspector-dist.stamp"
+stamp=$(cat "$WASM_IN" "${BASH_SOURCE[0]}" <(wasm-bindgen --version) <("$WASM_OPT_BIN" --version) |
+  sha256sum | cut -d' ' -f1)
+if [ -f "$DIST/pkg/inspector_bg.wasm" ] && [ "$(cat "$STAMP" 2>/dev/null)" = "$stamp" ]; then
+  echo "the page's wasm is built from this very input: kept" >&2
+else
+  rm -f "$STAMP"
+  rm -rf "$DIST"
+  mkdir -p "$DIST/pkg"
+  wasm-bindgen --target web --no-typescript --out-dir "$DIST/pkg" --out-name inspector "$WASM_IN"
+  # Current rustc emits bulk-memory, non-trapping float-to-int, sign-ext,
+  # multivalue and reference types by default; wasm-opt must accept them.
+  # For size: --flatten --rereloop before -Oz restructures control flow into
+  # fewer, smaller blocks; --low-memory-unused lets it fold constant offsets
+  # into loads and stores, which is sound because rustc's wasm32 layout puts
+  # the 1 MiB stack first, so the lowest 1 KiB is only ever reached by a
+  # stack that has already overflowed.
+  "$WASM_OPT_BIN" --low-memory-unused --flatten --rereloop -Oz --converge \
+    --enable-bulk-memory --enable-nontrapping-float-to-int --enable-sign-ext \
+    --enable-mutable-globals --enable-reference-types --enable-multivalue \
+    -o "$DIST/pkg/inspector_bg.wasm" "$DIST/pkg/inspector_bg.wasm"
+  echo "$stamp" >"$STAMP"
+fi
 
 cp "$ROOT/inspector/index.html" "$ROOT/inspector/boot.js" "$ROOT/inspector/inspector.css" "$DIST/"
 # Response headers for the static assets (CSP and friends), if the repo has them.
