@@ -442,6 +442,20 @@ impl Worker {
         }
     }
 
+    /// The Worker's `report` log lines once there are at least `count`
+    /// (wrangler relays the console asynchronously), or after ten seconds,
+    /// whatever there are then.
+    pub fn report_lines_at_least(&self, count: usize) -> Vec<Value> {
+        let deadline = Instant::now() + Duration::from_secs(10);
+        loop {
+            let lines = self.report_lines();
+            if lines.len() >= count || Instant::now() > deadline {
+                return lines;
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
+
     /// Every `report` log line the Worker wrote so far, parsed.
     pub fn report_lines(&self) -> Vec<Value> {
         self.log_text()
