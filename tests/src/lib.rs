@@ -386,15 +386,20 @@ impl Worker {
                 return Err(format!("({status})\n{}", self.log_text()));
             }
             // Any answer means workerd is serving, even a 500 from a test's
-            // deliberately bad setting.
+            // deliberately bad setting; but only once this wrangler says it
+            // listens on the port: until then an answer there may come from
+            // another test's server that took the port first.
             let ready = self
-                .agent
-                .get(self.url(OPENAPI_PATH))
-                .config()
-                .timeout_global(Some(Duration::from_secs(2)))
-                .build()
-                .call()
-                .is_ok();
+                .log_text()
+                .contains(&format!("Ready on http://127.0.0.1:{}", self.port))
+                && self
+                    .agent
+                    .get(self.url(OPENAPI_PATH))
+                    .config()
+                    .timeout_global(Some(Duration::from_secs(2)))
+                    .build()
+                    .call()
+                    .is_ok();
             if ready {
                 return Ok(());
             }
