@@ -31,7 +31,7 @@ WORKER_STAMP="$ROOT/target/worker-build.stamp"
 worker_inputs() {
   find worker/src worker/Cargo.toml worker/openapi.json shared/src shared/Cargo.toml \
     Cargo.toml Cargo.lock -type f -print0 | sort -z | xargs -0 sha256sum
-  sha256sum "${BASH_SOURCE[0]}"
+  sha256sum <"${BASH_SOURCE[0]}"
   rustc -Vv
   worker-build --version
   "$WASM_BINDGEN_BIN" --version
