@@ -8,7 +8,7 @@ set -euo pipefail
 source "$(dirname "$0")/env.sh"
 
 DIST="$ROOT/inspector/dist"
-WASM_IN="${CARGO_TARGET_DIR:-$ROOT/target}/wasm32-unknown-unknown/release/dmr-inspector.wasm"
+WASM_IN="$ROOT/target/wasm32-unknown-unknown/release/dmr-inspector.wasm"
 
 if ! command -v wasm-bindgen >/dev/null; then
   echo "wasm-bindgen not found: run \`npm run setup\` (bash scripts/setup.sh) first." >&2

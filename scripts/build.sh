@@ -23,17 +23,7 @@ INSPECTOR_WASM_BUDGET_KB=150
 bash "$ROOT/scripts/setup.sh"
 export WASM_BINDGEN_BIN="$(command -v wasm-bindgen)"
 
-step "Building the Worker and the inspector (release wasm, side by side)"
-# Each release build ends in long single-threaded work (LTO into one codegen
-# unit), so the two run at once. The inspector builds in target/inspector/
-# (its RUSTFLAGS differ, so it would share no artifact with the Worker's
-# anyway); its output follows the Worker's once it is done.
-inspector_log=$(mktemp)
-DMR_PHASES="" CARGO_TARGET_DIR="$ROOT/target/inspector" \
-  bash "$ROOT/scripts/build-inspector.sh" >"$inspector_log" 2>&1 &
-inspector=$!
-trap 'kill "$inspector" 2>/dev/null || true; rm -f "$inspector_log"' EXIT
-
+step "Building the Worker (release wasm)"
 # worker-build runs wasm-bindgen, wasm-opt and esbuild again every time, even
 # when cargo finds nothing to build: skipped when everything the Worker is
 # built from is what worker/build/ was made from (the stamp is under target/).
@@ -59,13 +49,8 @@ else
   echo "$worker_stamp" >"$WORKER_STAMP"
 fi
 
-inspector_status=0
-wait "$inspector" || inspector_status=$?
-cat "$inspector_log" >&2
-if [ "$inspector_status" -ne 0 ]; then
-  echo "Building the inspector failed (above)." >&2
-  exit "$inspector_status"
-fi
+step "Building the inspector"
+bash "$ROOT/scripts/build-inspector.sh"
 
 step "Wasm size budgets"
 over=0
