@@ -9,7 +9,8 @@ source "$(dirname "$0")/env.sh"
 DMR_PHASES=$(mktemp)
 export DMR_PHASES
 test_tools_log=$(mktemp)
-trap 'phase_times; rm -f "$DMR_PHASES" "$test_tools_log"' EXIT
+unit_log=$(mktemp)
+trap 'phase_times; rm -f "$DMR_PHASES" "$test_tools_log" "$unit_log"' EXIT
 
 # What only the tests need (Chromium, schemathesis) comes from apt and PyPI:
 # fetched while the builds below keep the CPU busy (its steps are its own,
@@ -36,8 +37,6 @@ step "Tests: unit and CLI, beside the end-to-end suite"
 # The end-to-end suite spends much of its time waiting on wrangler dev and
 # the browser; the crates' own tests (one binary after another) run in that
 # time. Their output is printed whole once both are done.
-unit_log=$(mktemp)
-trap 'phase_times; rm -f "$DMR_PHASES" "$test_tools_log" "$unit_log"' EXIT
 cargo test --workspace --exclude dmr-tests --no-fail-fast -- --test-threads=2 >"$unit_log" 2>&1 &
 unit=$!
 

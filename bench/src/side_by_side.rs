@@ -161,20 +161,10 @@ impl Runtime {
     pub fn find(worker: &Worker) -> Runtime {
         let pid =
             runtime::workerd_pid(worker.process_group()).expect("the Workers' workerd process");
-        let agent = agent(Duration::from_secs(5));
-        let port = runtime::listening_ports(pid)
-            .into_iter()
-            .find(|port| {
-                agent
-                    .get(format!("http://127.0.0.1:{port}{OPENAPI_PATH}"))
-                    .header(ROUTE_HEADER, CONTENDERS[RUST].name)
-                    .call()
-                    .ok()
-                    .filter(|r| r.status() == 200)
-                    .and_then(|mut r| r.body_mut().read_to_string().ok())
-                    .is_some_and(|body| body.contains("\"openapi\""))
-            })
-            .expect("the runtime's entry socket");
+        let port = runtime::entry_port(pid, CONTENDERS[RUST].name, OPENAPI_PATH, |body| {
+            body.contains("\"openapi\"")
+        })
+        .expect("the runtime's entry socket");
         Runtime { pid, port }
     }
 

@@ -655,21 +655,7 @@ impl Worker {
         *self.entry.get_or_init(|| {
             let pid = runtime::workerd_pid(self.process_group())
                 .unwrap_or_else(|| panic!("no workerd runs the Workers:\n{}", self.log_text()));
-            runtime::listening_ports(pid)
-                .into_iter()
-                .find(|port| {
-                    self.agent
-                        .get(format!("http://127.0.0.1:{port}/"))
-                        .header(runtime::ROUTE_HEADER, PROBE_NAME)
-                        .config()
-                        .timeout_global(Some(Duration::from_secs(5)))
-                        .build()
-                        .call()
-                        .ok()
-                        .filter(|r| r.status() == 200)
-                        .and_then(|mut r| r.body_mut().read_to_string().ok())
-                        .is_some_and(|body| body == PROBE_NAME)
-                })
+            runtime::entry_port(pid, PROBE_NAME, "/", |body| body == PROBE_NAME)
                 .unwrap_or_else(|| panic!("the probe Worker answers on no port of workerd {pid}"))
         })
     }

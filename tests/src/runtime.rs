@@ -6,6 +6,7 @@
 
 use std::collections::HashSet;
 use std::path::Path;
+use std::time::Duration;
 
 use crate::procfs;
 
@@ -65,4 +66,25 @@ pub fn listening_ports(pid: i32) -> Vec<u16> {
         }
     }
     ports
+}
+
+/// Of the ports workerd `pid` listens on, its entry socket: the one where
+/// `GET path`, routed to the Worker named `route`, answers 200 with a body
+/// that `is_it` accepts (its other sockets speak other protocols).
+pub fn entry_port(pid: i32, route: &str, path: &str, is_it: impl Fn(&str) -> bool) -> Option<u16> {
+    let agent: ureq::Agent = ureq::Agent::config_builder()
+        .http_status_as_error(false)
+        .timeout_global(Some(Duration::from_secs(5)))
+        .build()
+        .into();
+    listening_ports(pid).into_iter().find(|port| {
+        agent
+            .get(format!("http://127.0.0.1:{port}{path}"))
+            .header(ROUTE_HEADER, route)
+            .call()
+            .ok()
+            .filter(|r| r.status() == 200)
+            .and_then(|mut r| r.body_mut().read_to_string().ok())
+            .is_some_and(|body| is_it(&body))
+    })
 }
