@@ -23,13 +23,24 @@ bash "$ROOT/scripts/build.sh"
 step "Formatting"
 cargo fmt --all -- --check
 
-step "Clippy"
-cargo clippy --workspace --all-targets -- -D warnings
+step "Clippy: the Worker and the inspector as wasm"
 cargo clippy -p dmr-worker -p dmr-inspector --target wasm32-unknown-unknown -- -D warnings
 
-step "Building the reporter, the gateway and the tests"
-cargo build -p jdc-reporter -p mining-gateway
-cargo test --workspace --no-run
+step "Building the tests, clippy linting every target as it compiles"
+# What `cargo clippy --workspace --all-targets -- -D warnings` checks, linted
+# while the tests are built: `cargo clippy` is cargo with clippy-driver
+# wrapping rustc for the workspace's own crates, and a full build through
+# that wrapper lints the same code, so the dependencies are compiled once
+# (not also in check mode). Every cargo command below uses the same wrapper
+# and the same package selection (`--workspace`): cargo then picks the same
+# dependency features each time and reuses what this step built.
+RUSTC_WORKSPACE_WRAPPER="$(rustup which clippy-driver 2>/dev/null || command -v clippy-driver)"
+CLIPPY_ARGS="-D__CLIPPY_HACKERY__warnings__CLIPPY_HACKERY__"
+export RUSTC_WORKSPACE_WRAPPER CLIPPY_ARGS
+# Every target, as `--all-targets` would be but for one: the end-to-end
+# suite has `test = false` (it needs the built Worker, so a bare `cargo test`
+# leaves it out) and is only built when named, as `--test '*'` does.
+cargo test --workspace --lib --bins --test '*' --benches --examples --no-run
 export JDC_REPORTER_BIN="$ROOT/target/debug/jdc-reporter"
 export MINING_GATEWAY_BIN="$ROOT/target/debug/mining-gateway"
 
@@ -37,7 +48,7 @@ step "Tests: unit and CLI, beside the end-to-end suite"
 # The end-to-end suite spends much of its time waiting on wrangler dev and
 # the browser; the crates' own tests (one binary after another) run in that
 # time. Their output is printed whole once both are done.
-cargo test --workspace --exclude dmr-tests --no-fail-fast -- --test-threads=2 >"$unit_log" 2>&1 &
+cargo test --workspace --no-fail-fast -- --test-threads=2 >"$unit_log" 2>&1 &
 unit=$!
 
 if ! wait "$test_tools"; then
@@ -52,7 +63,7 @@ mkdir -p "$ROOT/test-artifacts"
 # Most of a test's time is spent waiting on wrangler dev and the browser,
 # not computing: E2E_THREADS of them run at once (default 4 on 2 cores).
 e2e_status=0
-cargo test -p dmr-tests --no-fail-fast -- --test-threads="${E2E_THREADS:-4}" || e2e_status=$?
+cargo test --workspace --test e2e --no-fail-fast -- --test-threads="${E2E_THREADS:-4}" || e2e_status=$?
 
 unit_status=0
 wait "$unit" || unit_status=$?
