@@ -35,8 +35,17 @@ use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt, ReadBuf};
 use tokio::net::TcpStream;
 use tokio::time::Sleep;
 
-use crate::http::MAX_HEADER_BYTES;
 use crate::metrics::Metrics;
+
+/// Longest request head (request line and headers) either HTTP server of
+/// the gateway reads, the mining port's and the metrics address's; the 431
+/// answer names it. A JDC's head is a few hundred bytes.
+pub const MAX_HEADER_BYTES: usize = 8 * 1024;
+
+/// Most header lines hyper parses (its default, left as it is: setting it
+/// moves each request's headers from the stack to the heap); the 431 answer
+/// names it too.
+pub const MAX_HEADERS: usize = 100;
 
 /// After an answer, how long the gateway goes on reading (and dropping)
 /// what the client still sends before it closes, and how much of it:
@@ -86,7 +95,9 @@ impl Answer {
         match status.as_u16() {
             431 => Answer::new(
                 status,
-                format!("the request head is longer than {MAX_HEADER_BYTES} bytes"),
+                format!(
+                    "the request head is longer than {MAX_HEADER_BYTES} bytes or has more than {MAX_HEADERS} header lines"
+                ),
             ),
             414 => Answer::new(status, "the request target is too long"),
             _ => Answer::new(StatusCode::BAD_REQUEST, "the request is not valid HTTP/1.1"),

@@ -50,16 +50,12 @@ use tokio::net::TcpStream;
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 use tokio::time::Instant;
 
-use crate::answer::{Answer, Body, OwnAnswers};
+use crate::answer::{Answer, Body, OwnAnswers, MAX_HEADER_BYTES};
 use crate::forward::{ForwardError, Forwarder};
 use crate::metrics::Metrics;
 use crate::rewind::Rewind;
 use crate::share::{Refused, Shares};
 use crate::shutdown::Shutdown;
-
-/// Longest request head (request line and headers). A JDC's is a few
-/// hundred bytes.
-pub const MAX_HEADER_BYTES: usize = 8 * 1024;
 
 /// What a JDC is told to wait when every forwarding place is taken, or its
 /// address holds its share: its own retry starts at 5 s.

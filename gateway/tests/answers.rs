@@ -16,6 +16,7 @@ use common::{
 use dmr_shared::api::{PROBLEM_CONTENT_TYPE, REPORTS_PATH};
 use dmr_shared::limits::MAX_BODY_BYTES;
 use dmr_shared::Problem;
+use mining_gateway::answer::{MAX_HEADERS, MAX_HEADER_BYTES};
 
 const REPORT: &str = r#"{"schemaVersion":1,"jdcUserIdentity":"bc1qexampleaddr.jdc","timestamp":"2026-02-15T12:00:00Z","miners":[]}"#;
 
@@ -80,6 +81,18 @@ fn assert_own(what: &str, answer: Option<RawAnswer>, status: u16) -> RawAnswer {
     answer
 }
 
+/// A 431's detail names both limits of a request head, as they are.
+fn assert_names_the_head_limits(answer: &RawAnswer) {
+    let problem: Problem = serde_json::from_slice(&answer.body).expect("a problem");
+    for limit in [MAX_HEADER_BYTES.to_string(), MAX_HEADERS.to_string()] {
+        assert!(
+            problem.detail.contains(&limit),
+            "{limit}: {}",
+            problem.detail
+        );
+    }
+}
+
 #[test]
 fn refusals_of_the_request_itself() {
     let s = setup(|_| {});
@@ -116,7 +129,18 @@ fn refusals_of_the_request_itself() {
     let huge = format!("X-{MARKER}: {}\r\n", "a".repeat(16 * 1024));
     let mut jdc = connect(addr);
     let _ = jdc.write_all(head(&first, &huge).as_bytes());
-    assert_own("a head over 8 KiB", read_answer(&mut jdc), 431);
+    let over = assert_own("a head over 8 KiB", read_answer(&mut jdc), 431);
+    assert_names_the_head_limits(&over);
+
+    // Short lines, but more than hyper parses: also 431, and the answer
+    // says which limits there are.
+    let many: String = (0..MAX_HEADERS + 1)
+        .map(|i| format!("X-{i}: {MARKER}\r\n"))
+        .collect();
+    let mut jdc = connect(addr);
+    let _ = jdc.write_all(head(&first, &many).as_bytes());
+    let over = assert_own("a head of too many lines", read_answer(&mut jdc), 431);
+    assert_names_the_head_limits(&over);
 
     let bad_header = format!("{MARKER} no colon\r\n");
     assert_own(
@@ -258,6 +282,18 @@ fn the_metrics_address_answers_as_carefully() {
         exchange(metrics, garbage.as_bytes()),
         400,
     );
+    let huge = format!(
+        "GET /metrics HTTP/1.1\r\nX-{MARKER}: {}\r\n\r\n",
+        "a".repeat(16 * 1024)
+    );
+    let mut client = connect(metrics);
+    let _ = client.write_all(huge.as_bytes());
+    let over = assert_own(
+        "a head over 8 KiB on the metrics address",
+        read_answer(&mut client),
+        431,
+    );
+    assert_names_the_head_limits(&over);
     let text = exchange(
         metrics,
         b"GET /metrics HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",

@@ -17,7 +17,7 @@ use hyper_util::rt::TokioIo;
 use tokio::net::TcpListener;
 
 use super::Metrics;
-use crate::answer::{Answer, OwnAnswers};
+use crate::answer::{Answer, OwnAnswers, MAX_HEADER_BYTES};
 use crate::config::ACCEPT_BACKOFF;
 use crate::error::Error;
 use crate::shutdown::Shutdown;
@@ -71,6 +71,10 @@ pub async fn serve(listener: TcpListener, metrics: Arc<Metrics>, mut shutdown: S
             });
             let _ = http1::Builder::new()
                 .keep_alive(false)
+                // The mining port's limit on a head, which the 431 answer
+                // names.
+                .max_buf_size(MAX_HEADER_BYTES)
+                .max_header_size(MAX_HEADER_BYTES)
                 .serve_connection(TokioIo::new(io), service)
                 .await;
         });
