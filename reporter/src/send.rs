@@ -331,11 +331,19 @@ impl<D: Deliver> Sender<D> {
         retry
     }
 
+    /// Reads the translator's monitoring API, when there is one, into the
+    /// feed's devices.
+    async fn read_translator(&mut self, feed: &SharedFeed) {
+        if let Some(translator) = self.translator.as_mut() {
+            if let Some(clients) = translator.read().await {
+                lock(feed).devices_mut().apply_listing(&clients);
+            }
+        }
+    }
+
     /// One report of the table as it is now, retrying a failure twice.
     pub async fn once(&mut self, feed: &SharedFeed) -> Result<(), Error> {
-        if let Some(translator) = self.translator.as_mut() {
-            translator.refresh(feed).await;
-        }
+        self.read_translator(feed).await;
         let miners = lock(feed).miners();
         let count = miners.len();
         let report = build_report(&self.identity, miners)?;
@@ -395,9 +403,7 @@ impl<D: Deliver> Sender<D> {
                 if let Some(monitor) = self.monitor.as_mut() {
                     monitor.refresh(&feed).await;
                 }
-                if let Some(translator) = self.translator.as_mut() {
-                    translator.refresh(&feed).await;
-                }
+                self.read_translator(&feed).await;
             }
 
             let miners = lock(&feed).miners();

@@ -9,16 +9,15 @@
 //! The API is read before each report. It refreshes its snapshot
 //! periodically, so a device it has never listed is left to the log; one it
 //! listed and no longer lists has left. If it cannot be reached, the log
-//! alone decides and the operator is told once.
-
-use std::time::{Duration, Instant};
+//! alone decides and the operator is told once. What is read goes into the
+//! devices table ([`super::Devices::apply_listing`]) by the sender, which
+//! holds the table.
 
 use reqwest::{Client, Url};
 use serde::Deserialize;
 
 use super::agent::Make;
 use super::devices::ApiClient;
-use crate::feed::{lock, SharedFeed};
 use crate::http;
 use crate::log;
 
@@ -30,10 +29,6 @@ const PAGE: usize = 50;
 /// Pages read at most (10,000 connections): a broken API that always claims
 /// more must not keep the reporter asking.
 const MAX_PAGES: usize = 200;
-
-/// How long a device the API listed may be missing from its snapshot before
-/// it counts as gone: two of the translator's default cache refreshes.
-pub const GRACE: Duration = Duration::from_secs(30);
 
 #[derive(Debug, Deserialize)]
 struct Page {
@@ -113,9 +108,9 @@ impl Api {
         }
     }
 
-    /// Reads the API and applies it to the feed's devices. Never fails:
-    /// problems are logged, once per outage.
-    pub async fn refresh(&mut self, feed: &SharedFeed) {
+    /// Reads the API: every SV1 connection it lists, or `None` when it
+    /// cannot be read. Never fails: problems are logged, once per outage.
+    pub async fn read(&mut self) -> Option<Vec<ApiClient>> {
         match self.clients().await {
             Ok(clients) => {
                 if self.failing {
@@ -125,9 +120,7 @@ impl Api {
                     ));
                     self.failing = false;
                 }
-                let now = Instant::now();
-                let settled = now.checked_sub(GRACE).unwrap_or(now);
-                lock(feed).devices_mut().reconcile(&clients, now, settled);
+                Some(clients)
             }
             Err(reason) => {
                 if !self.failing {
@@ -137,6 +130,7 @@ impl Api {
                     ));
                     self.failing = true;
                 }
+                None
             }
         }
     }

@@ -16,10 +16,14 @@
 //! the JDC's nominal one.
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use super::agent::{make_of, Make};
 use super::log::{Event, Parsed};
+
+/// How long a device the API listed may be missing from its snapshot before
+/// it counts as gone: two of the translator's default cache refreshes.
+pub const GRACE: Duration = Duration::from_secs(30);
 
 /// One SV1 connection of the translator.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -173,6 +177,14 @@ impl Devices {
                 self.opening.retain(|_, d| *d != downstream_id);
             }
         }
+    }
+
+    /// Applies a listing the API gave just now: [`Self::reconcile`], with
+    /// devices missing from its snapshots for [`GRACE`] gone.
+    pub fn apply_listing(&mut self, clients: &[ApiClient]) {
+        let now = Instant::now();
+        let settled = now.checked_sub(GRACE).unwrap_or(now);
+        self.reconcile(clients, now, settled);
     }
 
     /// Applies a whole listing of the API, read at `now`: listed devices are
