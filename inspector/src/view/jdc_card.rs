@@ -13,13 +13,25 @@ use chrono::{DateTime, Utc};
 use dmr_shared::Miner;
 use leptos::prelude::*;
 
-use super::jdc_list::Shard;
 use super::miners_table::MinersTable;
 use crate::api;
 use crate::detail::{Answer, Detail, DetailKey};
+use crate::filter::Filter;
 use crate::format;
 use crate::roster::{Entry, Roster};
 use crate::timing::Health;
+
+/// What the cards of one shard watch: the shard's entries (by identity),
+/// and relays of the page clock and of the filter.
+#[derive(Clone, Copy)]
+pub struct Shard {
+    /// The shard's JDCs; changes only when one of them does.
+    pub entries: Memo<Vec<Entry>>,
+    /// The browser clock.
+    pub now: Memo<DateTime<Utc>>,
+    /// The filter.
+    pub filter: Memo<Filter>,
+}
 
 /// One JDC: a summary line that opens onto its miners.
 #[component]

@@ -9,21 +9,9 @@
 use chrono::{DateTime, Utc};
 use leptos::prelude::*;
 
-use super::jdc_card::JdcCard;
+use super::jdc_card::{JdcCard, Shard};
 use crate::filter::Filter;
 use crate::roster::{self, Entry, Roster, SHARDS};
-
-/// What the cards of one shard watch: the shard's entries (by identity),
-/// and relays of the page clock and of the filter.
-#[derive(Clone, Copy)]
-pub struct Shard {
-    /// The shard's JDCs; changes only when one of them does.
-    pub entries: Memo<Vec<Entry>>,
-    /// The browser clock.
-    pub now: Memo<DateTime<Utc>>,
-    /// The filter.
-    pub filter: Memo<Filter>,
-}
 
 /// The filter box and the JDC cards it lets through.
 #[component]
