@@ -9,7 +9,7 @@ use dmr_shared::agents::AGENTS_CACHE_SECS;
 use dmr_shared::api::AGENTS_PATH;
 use serde_json::{json, Value};
 
-use dmr_tests::Worker;
+use dmr_tests::{events, Worker, LOG_WAIT};
 
 /// Cached reads measured after the cold one.
 const CACHED_READS: usize = 3;
@@ -23,11 +23,9 @@ struct Read {
 
 /// The `agents` read log lines so far.
 fn agent_reads(text: &str) -> Vec<Value> {
-    text.lines()
-        // A line may carry wrangler's prefix naming the Worker.
-        .filter_map(|l| l.find("{\"").map(|start| &l[start..]))
-        .filter_map(|l| serde_json::from_str::<Value>(l).ok())
-        .filter(|v| v["event"] == "read" && v["view"] == "agents")
+    events(text, "read")
+        .into_iter()
+        .filter(|v| v["view"] == "agents")
         .collect()
 }
 
@@ -52,15 +50,8 @@ fn read(worker: &Worker, agent: &ureq::Agent) -> Read {
         .expect("body");
     let ms = started.elapsed().as_secs_f64() * 1000.0;
     assert_eq!(status, 200, "GET /api/agents: {body}");
-    // wrangler relays the Worker's console asynchronously.
-    let deadline = Instant::now() + Duration::from_secs(10);
-    let log = loop {
-        let reads = agent_reads(&worker.log_text());
-        if reads.len() > before || Instant::now() > deadline {
-            break reads.last().cloned().unwrap_or(Value::Null);
-        }
-        std::thread::sleep(Duration::from_millis(100));
-    };
+    let reads = worker.await_log(LOG_WAIT, agent_reads, |reads| reads.len() > before);
+    let log = reads.last().cloned().unwrap_or(Value::Null);
     Read { age, ms, log }
 }
 

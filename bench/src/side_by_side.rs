@@ -37,7 +37,7 @@ use std::time::{Duration, Instant};
 use dmr_shared::api::{OPENAPI_PATH, REPORTS_PATH};
 use serde_json::{json, Value};
 
-use dmr_tests::{procfs, repo_root, runtime, Worker};
+use dmr_tests::{events, procfs, repo_root, runtime, Worker};
 
 /// Miniflare's header naming the Worker a request to its entry socket is
 /// for.
@@ -253,17 +253,7 @@ impl ReportLog {
 /// The sums of every `report` log line in `text`.
 pub fn report_log(text: &str) -> ReportLog {
     let mut sums = ReportLog::default();
-    for line in text.lines() {
-        // wrangler may put a prefix before a Worker's line.
-        let Some(start) = line.find("{\"") else {
-            continue;
-        };
-        let Ok(v) = serde_json::from_str::<Value>(&line[start..]) else {
-            continue;
-        };
-        if v["event"] != "report" {
-            continue;
-        }
+    for v in events(text, "report") {
         // Reports that changed nothing are counted on the next line.
         sums.reports += v["quietReports"].as_u64().unwrap_or(0) as usize;
         sums.rows_read += v["quietRowsRead"].as_u64().unwrap_or(0);
@@ -283,14 +273,7 @@ pub fn report_log(text: &str) -> ReportLog {
 /// Waits until the log holds `count` report lines (bounded), and returns
 /// their sums.
 pub fn settled_log(worker: &Worker, count: usize) -> ReportLog {
-    let deadline = Instant::now() + LOG_TIMEOUT;
-    loop {
-        let sums = report_log(&worker.log_text());
-        if sums.reports >= count || Instant::now() > deadline {
-            return sums;
-        }
-        std::thread::sleep(Duration::from_millis(200));
-    }
+    worker.await_log(LOG_TIMEOUT, report_log, |sums| sums.reports >= count)
 }
 
 /// One round of one contender.

@@ -16,7 +16,9 @@ use dmr_shared::api::{kv_key, AGENTS_PATH, OPENAPI_PATH};
 use dmr_shared::JDC_USER_AGENT;
 use dmr_tests::browser::agents::{AgentsPanel, AgentsView};
 use dmr_tests::browser::{Browser, InspectorPage};
-use dmr_tests::{miner, repo_root, report, while_no_name_is_live, Options, Worker};
+use dmr_tests::{
+    events, miner, repo_root, report, while_no_name_is_live, Options, Worker, LOG_WAIT,
+};
 use serde_json::{json, Value};
 
 /// Reports, renamed to `bitaxe/sv2`.
@@ -150,22 +152,18 @@ fn get(worker: &Worker, path: &str, token: Option<&str>) -> Got {
 }
 
 /// The Worker's log lines for reads of this view, once `done` accepts them
-/// or after ten seconds (wrangler relays the console asynchronously).
+/// or after [`LOG_WAIT`].
 fn agent_reads_until(worker: &Worker, done: impl Fn(&[Value]) -> bool) -> Vec<Value> {
-    let deadline = Instant::now() + Duration::from_secs(10);
-    loop {
-        let reads: Vec<Value> = worker
-            .log_text()
-            .lines()
-            .filter(|l| l.starts_with("{\""))
-            .filter_map(|l| serde_json::from_str::<Value>(l).ok())
-            .filter(|v| v["event"] == "read" && v["view"] == "agents")
-            .collect();
-        if done(&reads) || Instant::now() > deadline {
-            return reads;
-        }
-        std::thread::sleep(Duration::from_millis(100));
-    }
+    worker.await_log(
+        LOG_WAIT,
+        |log| {
+            events(log, "read")
+                .into_iter()
+                .filter(|v| v["view"] == "agents")
+                .collect::<Vec<_>>()
+        },
+        |reads| done(reads),
+    )
 }
 
 /// The log lines for reads of this view, once there are at least `count`.

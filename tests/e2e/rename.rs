@@ -1,7 +1,9 @@
 //! A report renames exactly its JDC's live `jd-client/sv2` rows to the
 //! majority vendor, and nothing else in the client table.
 
-use dmr_tests::{insert_clients, miner, pairs, report, ClientRow, Options, Worker};
+use dmr_tests::{
+    events, insert_clients, miner, pairs, report, ClientRow, Options, Worker, LOG_WAIT,
+};
 use serde_json::Value;
 
 const JDC: &str = "bc1qjdcaddress000000000000000000000000000001";
@@ -212,27 +214,24 @@ fn markup_in_a_vendor_never_reaches_the_database() {
     );
 }
 
-/// The `report` log line of `identity`'s latest report, waiting for it.
+/// The `nth` `report` log line of `identity`, waiting for it.
 fn last_report_line(worker: &Worker, identity: &str, nth: usize) -> Value {
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
-    loop {
-        let lines: Vec<Value> = worker
-            .log_text()
-            .lines()
-            .filter(|l| l.starts_with("{\""))
-            .filter_map(|l| serde_json::from_str::<Value>(l).ok())
-            .filter(|v| v["event"] == "report" && v["identity"] == identity)
-            .collect();
-        if let Some(line) = lines.get(nth) {
-            return line.clone();
-        }
-        assert!(
-            std::time::Instant::now() < deadline,
+    let lines = worker.await_log(
+        LOG_WAIT,
+        |log| {
+            events(log, "report")
+                .into_iter()
+                .filter(|v| v["identity"] == identity)
+                .collect::<Vec<_>>()
+        },
+        |lines| lines.len() > nth,
+    );
+    lines.get(nth).cloned().unwrap_or_else(|| {
+        panic!(
             "no report line {nth} for {identity}:\n{}",
             worker.log_text()
-        );
-        std::thread::sleep(std::time::Duration::from_millis(200));
-    }
+        )
+    })
 }
 
 /// Every row with its agent and when it was last written.

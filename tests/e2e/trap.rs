@@ -7,10 +7,8 @@
 //! It runs the copy of the Worker built with the `trap` feature
 //! (`dmr_tests::trap`), never the one the other tests and the pool use.
 
-use std::time::{Duration, Instant};
-
 use dmr_shared::api::{kv_key, REPORTS_PATH};
-use dmr_tests::{insert_clients, miner, pairs, report, trap, ClientRow, Options, Worker};
+use dmr_tests::{insert_clients, miner, pairs, report, trap, ClientRow, Options, Worker, LOG_WAIT};
 use serde_json::Value;
 
 const A: &str = "bc1qtrap0000000000000000000000000000000000a";
@@ -41,16 +39,13 @@ fn post(worker: &Worker, body: &Value, trap: Option<&str>) -> dmr_tests::Reply {
 const FRESH_INSTANCE_LINE: &str = r#""stored":false,"hint":false,"kvOperations":1,"#;
 
 /// How many times `needle` is in the log once it is there `count` times,
-/// waiting up to ten seconds (wrangler relays the log asynchronously).
+/// or after [`LOG_WAIT`].
 fn logged(worker: &Worker, needle: &str, count: usize) -> usize {
-    let deadline = Instant::now() + Duration::from_secs(10);
-    loop {
-        let found = worker.log_text().matches(needle).count();
-        if found >= count || Instant::now() > deadline {
-            return found;
-        }
-        std::thread::sleep(Duration::from_millis(100));
-    }
+    worker.await_log(
+        LOG_WAIT,
+        |log| log.matches(needle).count(),
+        |&found| found >= count,
+    )
 }
 
 #[test]

@@ -152,6 +152,21 @@ pub fn free_ports<const N: usize>() -> [u16; N] {
     listeners.map(|l| l.local_addr().expect("a bound port").port())
 }
 
+/// How long a test waits for a line in a Worker's log ([`Worker::await_log`]):
+/// long enough for a loaded machine, and a passing test never waits it out.
+pub const LOG_WAIT: Duration = Duration::from_secs(30);
+
+/// The Worker's structured log lines in `log` whose `event` is `event`,
+/// parsed (each is one JSON object, after any prefix wrangler puts before
+/// it).
+pub fn events(log: &str, event: &str) -> Vec<Value> {
+    log.lines()
+        .filter_map(|l| l.find("{\"").map(|start| &l[start..]))
+        .filter_map(|l| serde_json::from_str::<Value>(l).ok())
+        .filter(|v| v["event"] == event)
+        .collect()
+}
+
 /// An HTTP answer: status, headers that tests look at, and the body.
 #[derive(Debug)]
 pub struct Reply {
@@ -430,45 +445,50 @@ impl Worker {
             + if text.ends_with('\n') { "\n" } else { "" }
     }
 
-    /// The log so far once it contains `needle`, waiting up to ten seconds:
-    /// wrangler relays the Worker's console output asynchronously.
-    pub fn log_containing(&self, needle: &str) -> String {
-        let deadline = Instant::now() + Duration::from_secs(10);
+    /// What `read` finds in the log once `done` says it is enough, or what
+    /// it finds when `within` has passed (usually [`LOG_WAIT`]): wrangler
+    /// relays the Worker's console output asynchronously, so a line may
+    /// come after the answer.
+    pub fn await_log<T>(
+        &self,
+        within: Duration,
+        read: impl Fn(&str) -> T,
+        done: impl Fn(&T) -> bool,
+    ) -> T {
+        let deadline = Instant::now() + within;
         loop {
-            let text = self.log_text();
-            if text.contains(needle) {
-                return text;
+            let found = read(&self.log_text());
+            if done(&found) || Instant::now() >= deadline {
+                return found;
             }
-            assert!(
-                Instant::now() < deadline,
-                "the log never showed {needle:?}:\n{text}"
-            );
             std::thread::sleep(Duration::from_millis(100));
         }
     }
 
-    /// The Worker's `report` log lines once there are at least `count`
-    /// (wrangler relays the console asynchronously), or after ten seconds,
-    /// whatever there are then.
+    /// The log so far once it contains `needle`; fails the test, showing
+    /// the log, if it never does.
+    pub fn log_containing(&self, needle: &str) -> String {
+        let text = self.await_log(LOG_WAIT, str::to_owned, |text| text.contains(needle));
+        assert!(
+            text.contains(needle),
+            "the log never showed {needle:?}:\n{text}"
+        );
+        text
+    }
+
+    /// The Worker's `report` log lines once there are at least `count`, or
+    /// whatever there are after [`LOG_WAIT`].
     pub fn report_lines_at_least(&self, count: usize) -> Vec<Value> {
-        let deadline = Instant::now() + Duration::from_secs(10);
-        loop {
-            let lines = self.report_lines();
-            if lines.len() >= count || Instant::now() > deadline {
-                return lines;
-            }
-            std::thread::sleep(Duration::from_millis(100));
-        }
+        self.await_log(
+            LOG_WAIT,
+            |text| events(text, "report"),
+            |lines: &Vec<Value>| lines.len() >= count,
+        )
     }
 
     /// Every `report` log line the Worker wrote so far, parsed.
     pub fn report_lines(&self) -> Vec<Value> {
-        self.log_text()
-            .lines()
-            .filter_map(|l| l.find("{\"").map(|start| &l[start..]))
-            .filter_map(|l| serde_json::from_str::<Value>(l).ok())
-            .filter(|v| v["event"] == "report")
-            .collect()
+        events(&self.log_text(), "report")
     }
 
     /// The loopback port it serves on.

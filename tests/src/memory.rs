@@ -7,16 +7,14 @@
 //! [`measure`] starts a fresh Worker, reads the memory after one small
 //! report, sends the bodies (and reads the largest reports back, alone and
 //! as the full list), reads it again after another small report.
-//! `npm run bench` prints the figure ([`print_growth`]); `tests/memory.rs`
+//! `npm run bench` prints the figure ([`print_growth`]); `tests/e2e/memory.rs`
 //! holds it under its goal.
-
-use std::time::{Duration, Instant};
 
 use dmr_shared::limits::MAX_BODY_BYTES;
 use serde_json::Value;
 
 use crate::bodies::{padded_report, post_chunked, worst_accepted};
-use crate::{miner, report, Options, Worker};
+use crate::{events, miner, report, Options, Worker, LOG_WAIT};
 
 /// What [`measure`] saw.
 #[derive(Debug)]
@@ -40,25 +38,19 @@ impl Growth {
 /// The `wasmMemoryBytes` of the report log line for `identity`, waiting
 /// (bounded) for wrangler to relay it.
 fn memory_after_report(worker: &Worker, identity: &str) -> usize {
-    let deadline = Instant::now() + Duration::from_secs(30);
-    loop {
-        let found = worker
-            .log_text()
-            .lines()
-            .filter(|l| l.starts_with("{\""))
-            .filter_map(|l| serde_json::from_str::<Value>(l).ok())
-            .find(|v| v["event"] == "report" && v["identity"] == identity)
-            .and_then(|v| v["wasmMemoryBytes"].as_u64());
-        if let Some(bytes) = found {
-            return bytes as usize;
-        }
-        assert!(
-            Instant::now() < deadline,
-            "no report log line for {identity}:\n{}",
-            worker.log_text()
-        );
-        std::thread::sleep(Duration::from_millis(200));
-    }
+    let found = worker.await_log(
+        LOG_WAIT,
+        |log| {
+            events(log, "report")
+                .into_iter()
+                .find(|v| v["identity"] == identity)
+                .and_then(|v| v["wasmMemoryBytes"].as_u64())
+        },
+        Option::is_some,
+    );
+    let bytes = found
+        .unwrap_or_else(|| panic!("no report log line for {identity}:\n{}", worker.log_text()));
+    bytes as usize
 }
 
 /// A small report from `identity`, and the memory after it.
