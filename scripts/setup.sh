@@ -1,17 +1,24 @@
 #!/usr/bin/env bash
 # Installs what building and testing need, skipping what is already there:
-# the wasm target, worker-build, a wasm-bindgen CLI matching Cargo.lock, and
-# the npm packages pinned by package-lock.json (wrangler, esbuild, binaryen,
-# and a Node 22 for wrangler when the system one is older).
+# the wasm target, clippy and rustfmt, worker-build, a wasm-bindgen CLI
+# matching Cargo.lock, and the npm packages pinned by package-lock.json
+# (wrangler, esbuild, binaryen, and a Node 22 for wrangler when the system
+# one is older).
 set -euo pipefail
 source "$(dirname "$0")/env.sh"
 
 WORKER_BUILD_VERSION=0.8.7
 
-step "Rust: wasm32-unknown-unknown target"
+step "Rust: wasm32-unknown-unknown target, clippy and rustfmt"
 if ! rustup target list --installed | grep -qx wasm32-unknown-unknown; then
   rustup target add wasm32-unknown-unknown
 fi
+# In rustup's default profile, not in its minimal one.
+for component in clippy rustfmt; do
+  if ! rustup component list --installed | grep -q "^$component"; then
+    rustup component add "$component"
+  fi
+done
 
 # Installs a tool from crates.io with the dependency versions it was
 # released with (`--locked`), unless the right version is already there.

@@ -34,7 +34,11 @@ step "Building the tests, clippy linting every target as it compiles"
 # (not also in check mode). Every cargo command below uses the same wrapper
 # and the same package selection (`--workspace`): cargo then picks the same
 # dependency features each time and reuses what this step built.
-RUSTC_WORKSPACE_WRAPPER="$(rustup which clippy-driver 2>/dev/null || command -v clippy-driver)"
+# CLIPPY_ARGS is how `cargo clippy -- -D warnings` hands its flags over.
+if ! RUSTC_WORKSPACE_WRAPPER=$(rustup which clippy-driver 2>/dev/null || command -v clippy-driver); then
+  echo "clippy-driver not found: \`rustup component add clippy\` (scripts/setup.sh does)." >&2
+  exit 1
+fi
 CLIPPY_ARGS="-D__CLIPPY_HACKERY__warnings__CLIPPY_HACKERY__"
 export RUSTC_WORKSPACE_WRAPPER CLIPPY_ARGS
 # Every target, as `--all-targets` would be but for one: the end-to-end
