@@ -42,13 +42,7 @@ step "Inspector: wasm-bindgen, wasm-opt"
 # Both are deterministic and take most of a rebuild's time: skipped when the
 # wasm cargo built, this script and both tools are what the page in dist/
 # was made from (the stamp lives under target/, not in the served dist/).
-STAMP="$ROOT/target/inspector-dist.stamp"
-stamp=$(cat "$WASM_IN" "${BASH_SOURCE[0]}" <(wasm-bindgen --version) <("$WASM_OPT_BIN" --version) |
-  sha256sum | cut -d' ' -f1)
-if [ -f "$DIST/pkg/inspector_bg.wasm" ] && [ "$(cat "$STAMP" 2>/dev/null)" = "$stamp" ]; then
-  echo "the page's wasm is built from this very input: kept" >&2
-else
-  rm -f "$STAMP"
+bindgen_and_opt() {
   rm -rf "$DIST"
   mkdir -p "$DIST/pkg"
   wasm-bindgen --target web --no-typescript --out-dir "$DIST/pkg" --out-name inspector "$WASM_IN"
@@ -63,8 +57,11 @@ else
     --enable-bulk-memory --enable-nontrapping-float-to-int --enable-sign-ext \
     --enable-mutable-globals --enable-reference-types --enable-multivalue \
     -o "$DIST/pkg/inspector_bg.wasm" "$DIST/pkg/inspector_bg.wasm"
-  echo "$stamp" >"$STAMP"
-fi
+}
+build_unless_stamped "$ROOT/target/inspector-dist.stamp" \
+  "$(cat "$WASM_IN" "${BASH_SOURCE[0]}" <(wasm-bindgen --version) <("$WASM_OPT_BIN" --version) |
+    sha256sum | cut -d' ' -f1)" \
+  "$DIST/pkg/inspector_bg.wasm" bindgen_and_opt
 
 cp "$ROOT/inspector/index.html" "$ROOT/inspector/boot.js" "$ROOT/inspector/inspector.css" "$DIST/"
 # Response headers for the static assets (CSP and friends), if the repo has them.

@@ -27,7 +27,6 @@ step "Building the Worker (release wasm)"
 # worker-build runs wasm-bindgen, wasm-opt and esbuild again every time, even
 # when cargo finds nothing to build: skipped when everything the Worker is
 # built from is what worker/build/ was made from (the stamp is under target/).
-WORKER_STAMP="$ROOT/target/worker-build.stamp"
 worker_inputs() {
   find worker/src worker/Cargo.toml worker/openapi.json shared/src shared/Cargo.toml \
     Cargo.toml Cargo.lock -type f -print0 | sort -z | xargs -0 sha256sum
@@ -38,16 +37,11 @@ worker_inputs() {
   "$WASM_OPT_BIN" --version
   "$ESBUILD_BIN" --version
   echo "RUSTFLAGS=${RUSTFLAGS:-} CARGO_ENCODED_RUSTFLAGS=${CARGO_ENCODED_RUSTFLAGS:-}"
+  echo "RUSTC_WORKSPACE_WRAPPER=${RUSTC_WORKSPACE_WRAPPER:-}"
 }
-worker_stamp=$(worker_inputs | sha256sum | cut -d' ' -f1)
-if [ -f worker/build/index_bg.wasm ] && [ "$(cat "$WORKER_STAMP" 2>/dev/null)" = "$worker_stamp" ]; then
-  echo "worker/build/ is built from these very inputs: kept" >&2
-else
-  rm -f "$WORKER_STAMP"
-  (cd worker && worker-build --release)
-  mkdir -p "$(dirname "$WORKER_STAMP")"
-  echo "$worker_stamp" >"$WORKER_STAMP"
-fi
+build_worker() { (cd worker && worker-build --release); }
+build_unless_stamped "$ROOT/target/worker-build.stamp" \
+  "$(worker_inputs | sha256sum | cut -d' ' -f1)" worker/build/index_bg.wasm build_worker
 
 step "Building the inspector"
 bash "$ROOT/scripts/build-inspector.sh"

@@ -58,3 +58,20 @@ phase_times() {
       printf "%6ds  total\n", end - start
     }' "$DMR_PHASES" >&2
 }
+
+# Runs a build step (the command after the first three arguments) unless
+# `output` exists and was made from the same inputs: `hash` is their hash,
+# kept in `stamp` (under target/) once the step has succeeded. For steps
+# that run whole every time, which cargo cannot skip for us.
+build_unless_stamped() {
+  local stamp=$1 hash=$2 output=$3
+  shift 3
+  if [ -e "$output" ] && [ "$(cat "$stamp" 2>/dev/null)" = "$hash" ]; then
+    echo "$output is built from these very inputs: kept" >&2
+    return 0
+  fi
+  rm -f "$stamp"
+  "$@"
+  mkdir -p "$(dirname "$stamp")"
+  echo "$hash" >"$stamp"
+}
