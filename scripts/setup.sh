@@ -25,16 +25,22 @@ done
 # Only if that fails (a locked dependency was yanked) does it resolve the
 # tool's dependencies afresh, and it says so: that build is not the one the
 # tool's authors tested.
+#
+# The tools are built without optimisation and without debug info
+# (`--debug`, the dev profile): worker-build only runs other programs, and
+# wasm-bindgen rewrites a wasm of a few MB, so an optimised build takes
+# minutes longer to compile and saves a fraction of a second per build,
+# with byte-identical output (docs/performance.md).
 cargo_install() {
   local crate=$1 version=$2 bin=$3
   if "$bin" --version 2>/dev/null | grep -qwF "$version"; then
     return
   fi
-  step "Installing $crate $version (a few minutes, once per machine)"
-  if ! cargo install "$crate@$version" --locked --force; then
+  step "Installing $crate $version (a minute or two, once per machine)"
+  if ! CARGO_PROFILE_DEV_DEBUG=0 cargo install "$crate@$version" --debug --locked --force; then
     echo "warning: \`cargo install --locked $crate@$version\` failed; as a last resort," \
       "installing it WITHOUT --locked (its dependencies resolved to today's versions)." >&2
-    cargo install "$crate@$version" --force
+    CARGO_PROFILE_DEV_DEBUG=0 cargo install "$crate@$version" --debug --force
   fi
 }
 
