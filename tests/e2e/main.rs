@@ -27,6 +27,8 @@ mod gateway;
 mod head;
 /// Identities that cannot be told apart, or have no address, are refused.
 mod identities;
+/// No crate's source files import each other in a loop.
+mod imports;
 /// The inspector page in a real headless Chromium.
 mod inspector;
 /// Many concurrent reporters: no 5xx, no lost report (short version of `npm run load`).
