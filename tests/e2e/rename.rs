@@ -1,9 +1,7 @@
 //! A report renames exactly its JDC's live `jd-client/sv2` rows to the
 //! majority vendor, and nothing else in the client table.
 
-use dmr_tests::{
-    events, insert_clients, miner, pairs, report, ClientRow, Options, Worker, LOG_WAIT,
-};
+use dmr_tests::{insert_clients, miner, pairs, report, ClientRow, Options, Worker};
 use serde_json::Value;
 
 const JDC: &str = "bc1qjdcaddress000000000000000000000000000001";
@@ -214,26 +212,6 @@ fn markup_in_a_vendor_never_reaches_the_database() {
     );
 }
 
-/// The `nth` `report` log line of `identity`, waiting for it.
-fn last_report_line(worker: &Worker, identity: &str, nth: usize) -> Value {
-    let lines = worker.await_log(
-        LOG_WAIT,
-        |log| {
-            events(log, "report")
-                .into_iter()
-                .filter(|v| v["identity"] == identity)
-                .collect::<Vec<_>>()
-        },
-        |lines| lines.len() > nth,
-    );
-    lines.get(nth).cloned().unwrap_or_else(|| {
-        panic!(
-            "no report line {nth} for {identity}:\n{}",
-            worker.log_text()
-        )
-    })
-}
-
 /// Every row with its agent and when it was last written.
 fn agents_and_times(worker: &Worker) -> Vec<Value> {
     worker.d1("SELECT sessionId, userAgent, updatedAt FROM clients ORDER BY sessionId")
@@ -283,7 +261,7 @@ fn a_vendor_naming_the_jdc_or_made_of_punctuation_renames_nothing() {
         let body = reply.json();
         assert_eq!(body["userAgent"], Value::Null, "{vendor:?}");
         assert_eq!(body["renamed"], 0, "{vendor:?}");
-        let line = last_report_line(&worker, &identity, 0);
+        let line = worker.report_lines_of(&identity, 1).remove(0);
         assert_eq!(line["rowsWritten"], 0, "{vendor:?}: {line}");
     }
     assert_eq!(agents_and_times(&worker), before, "a row was rewritten");
@@ -316,7 +294,7 @@ fn an_unchanged_report_writes_no_row() {
     let first = report(JDC, vec![miner("bitaxe", 1e12, "w1")]);
     let reply = worker.post_report(&first).json();
     assert_eq!(reply["renamed"], 2);
-    let line = last_report_line(&worker, JDC, 0);
+    let line = worker.report_lines_of(JDC, 1).remove(0);
     assert!(line["rowsWritten"].as_u64().unwrap() >= 2, "{line}");
     let renamed = agents_and_times(&worker);
     assert!(
@@ -338,7 +316,7 @@ fn an_unchanged_report_writes_no_row() {
     // when it renamed and wrote no row and made no KV call).
     let changed = report(JDC, vec![miner("bitaxe", 2e12, "w1")]);
     assert_eq!(worker.post_report(&changed).json()["stored"], true);
-    let line = last_report_line(&worker, JDC, 1);
+    let line = worker.report_lines_of(JDC, 2).remove(1);
     assert_eq!(line["quietReports"], 3, "{line}");
     assert_eq!(line["rowsWritten"], 0, "{line}");
     // Nor a D1 call: the name has not changed (see `triggers.rs`).

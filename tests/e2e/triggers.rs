@@ -54,29 +54,6 @@ fn post_ok(worker: &Worker, report: &Value) -> Value {
     reply.json()
 }
 
-/// The report log lines of `identity`, waiting (bounded) until there are
-/// at least `count`.
-fn lines_of(worker: &Worker, identity: &str, count: usize) -> Vec<Value> {
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
-    loop {
-        let lines: Vec<Value> = worker
-            .report_lines()
-            .into_iter()
-            .filter(|l| l["identity"] == identity)
-            .collect();
-        if lines.len() >= count {
-            return lines;
-        }
-        assert!(
-            std::time::Instant::now() < deadline,
-            "{} report lines of {identity}, not {count}:\n{}",
-            lines.len(),
-            worker.log_text()
-        );
-        std::thread::sleep(std::time::Duration::from_millis(200));
-    }
-}
-
 fn sum(lines: &[Value], field: &str) -> u64 {
     lines.iter().map(|l| l[field].as_u64().unwrap_or(0)).sum()
 }
@@ -207,11 +184,11 @@ fn a_report_that_names_nothing_any_more_ends_the_entry() {
         "jd-client/sv2",
     )]));
     assert_eq!(worker.user_agents(), pairs(&[("s1", "jd-client/sv2")]));
-    let lines = lines_of(&worker, JDC, 2);
+    let lines = worker.report_lines_of(JDC, 2);
     assert_eq!(lines[1]["d1Calls"], 1, "{}", lines[1]);
     // Again: there is no entry left to delete.
     post_ok(&worker, &report(JDC, vec![miner("", 1e12, "w2")]));
-    let lines = lines_of(&worker, JDC, 3);
+    let lines = worker.report_lines_of(JDC, 3);
     assert_eq!(lines[2]["d1Calls"], 0, "{}", lines[2]);
 }
 
@@ -278,13 +255,13 @@ fn a_new_majority_vendor_is_applied_and_two_jdcs_of_one_address_do_not_flip() {
             &report(&second, vec![miner("antminer", 1e14, "a1")]),
         );
     }
-    let after = lines_of(&worker, &second, 1);
+    let after = worker.report_lines_of(&second, 1);
     assert_eq!(
         sum(&after, "d1Calls"),
         1,
         "the second JDC wrote more than its entry:\n{after:?}"
     );
-    let firsts = lines_of(&worker, JDC, 1);
+    let firsts = worker.report_lines_of(JDC, 1);
     // The first JDC's hash rate changed every report (stored each time),
     // its name never: no D1 call after the rename above.
     let since: Vec<Value> = firsts
@@ -323,7 +300,7 @@ fn a_run_of_unchanged_reports_makes_no_database_call() {
     // The next report that changes something (its hash rate; not its name)
     // carries the five: none made a KV or D1 call, and it makes none in D1.
     post_ok(&worker, &report(JDC, vec![miner("bitaxe", 2e12, "w1")]));
-    let lines = lines_of(&worker, JDC, 2);
+    let lines = worker.report_lines_of(JDC, 2);
     assert_eq!(lines.len(), 2, "{lines:?}");
     assert_eq!(lines[0]["d1Calls"], 1, "{}", lines[0]);
     let line = &lines[1];
@@ -337,7 +314,7 @@ fn a_run_of_unchanged_reports_makes_no_database_call() {
     worker.restart();
     let reply = post_ok(&worker, &report(JDC, vec![miner("bitaxe", 2e12, "w1")]));
     assert_eq!(reply["stored"], false, "{reply}");
-    let lines = lines_of(&worker, JDC, 3);
+    let lines = worker.report_lines_of(JDC, 3);
     let line = &lines[2];
     assert_eq!(
         (line["hint"].clone(), line["kvOperations"].clone()),

@@ -486,6 +486,29 @@ impl Worker {
         )
     }
 
+    /// The Worker's `report` log lines for `identity`, once there are at
+    /// least `count`; fails the test, showing the log, if they are not all
+    /// there within [`LOG_WAIT`].
+    pub fn report_lines_of(&self, identity: &str, count: usize) -> Vec<Value> {
+        let lines = self.await_log(
+            LOG_WAIT,
+            |text| {
+                events(text, "report")
+                    .into_iter()
+                    .filter(|v| v["identity"] == identity)
+                    .collect::<Vec<_>>()
+            },
+            |lines| lines.len() >= count,
+        );
+        assert!(
+            lines.len() >= count,
+            "{} report lines of {identity}, not {count}:\n{}",
+            lines.len(),
+            self.log_text()
+        );
+        lines
+    }
+
     /// Every `report` log line the Worker wrote so far, parsed.
     pub fn report_lines(&self) -> Vec<Value> {
         events(&self.log_text(), "report")

@@ -14,7 +14,7 @@ use dmr_shared::limits::MAX_BODY_BYTES;
 use serde_json::Value;
 
 use crate::bodies::{padded_report, post_chunked, worst_accepted};
-use crate::{events, miner, report, Options, Worker, LOG_WAIT};
+use crate::{miner, report, Options, Worker};
 
 /// What [`measure`] saw.
 #[derive(Debug)]
@@ -38,18 +38,10 @@ impl Growth {
 /// The `wasmMemoryBytes` of the report log line for `identity`, waiting
 /// (bounded) for wrangler to relay it.
 fn memory_after_report(worker: &Worker, identity: &str) -> usize {
-    let found = worker.await_log(
-        LOG_WAIT,
-        |log| {
-            events(log, "report")
-                .into_iter()
-                .find(|v| v["identity"] == identity)
-                .and_then(|v| v["wasmMemoryBytes"].as_u64())
-        },
-        Option::is_some,
-    );
-    let bytes = found
-        .unwrap_or_else(|| panic!("no report log line for {identity}:\n{}", worker.log_text()));
+    let line = &worker.report_lines_of(identity, 1)[0];
+    let bytes = line["wasmMemoryBytes"]
+        .as_u64()
+        .unwrap_or_else(|| panic!("no wasmMemoryBytes in the report line {line}"));
     bytes as usize
 }
 
