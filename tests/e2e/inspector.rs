@@ -16,7 +16,7 @@ use std::time::Duration;
 use chrono::{DateTime, Utc};
 use dmr_shared::api::{kv_key, report_path, JDCS_PATH, REPORTS_PATH};
 use dmr_shared::limits::STALE_AFTER_SECS;
-use dmr_tests::browser::{Browser, InspectorPage, View, CLOCK_SHIFT, ENTER, TAB};
+use dmr_tests::browser::{Browser, InspectorPage, View, CLOCK_SHIFT, ENTER, LOADING_NOTE, TAB};
 use dmr_tests::{miner, repo_root, report, Options, Worker};
 use serde_json::{json, Value};
 
@@ -395,7 +395,7 @@ fn an_open_row_never_shows_a_report_that_a_newer_summary_overtook() {
     // by the Worker but held back from the page.
     let path = report_path(A);
     browser.run("window.__holdNextAnswer(arguments[0])", json!([path]));
-    page.toggle_card(A);
+    page.click_card(A);
     let fetches = || browser.run("return window.__fetches", json!([]));
     browser.wait_for("the held read", NEXT_TICK, || {
         let f = fetches();
@@ -403,10 +403,7 @@ fn an_open_row_never_shows_a_report_that_a_newer_summary_overtook() {
         (held.then_some(()), f)
     });
     let view = page.view();
-    assert_eq!(
-        view.card(A).unwrap().note.as_deref(),
-        Some("Loading miners…")
-    );
+    assert_eq!(view.card(A).unwrap().note.as_deref(), Some(LOADING_NOTE));
 
     // Meanwhile A reports two other miners and the page polls the new
     // summary: the held answer is now overtaken.

@@ -23,6 +23,13 @@ const DRIVER_START_TIMEOUT: Duration = Duration::from_secs(20);
 /// Pause between two looks at the page while waiting for it to change.
 const POLL: Duration = Duration::from_millis(250);
 
+/// Longest wait for a card to open and read its miners, or to close, after
+/// its summary is clicked (one read of the Worker on a loaded machine).
+const CARD_SETTLE: Duration = Duration::from_secs(30);
+
+/// The note of an open card whose miners are still being read.
+pub const LOADING_NOTE: &str = "Loading miners…";
+
 /// W3C WebDriver key codes.
 pub const TAB: &str = "\u{E004}";
 pub const ENTER: &str = "\u{E007}";
@@ -463,8 +470,29 @@ impl<'b> InspectorPage<'b> {
         self.browser.press(&keys);
     }
 
-    /// Opens (or closes) the card of `identity` by clicking its summary line.
+    /// Opens (or closes) the card of `identity` by clicking its summary
+    /// line, and waits until it has: closed, or opened with its miners read
+    /// (or a note saying why they cannot be). A table still coming in moves
+    /// everything below it, so a click made meanwhile could land on another
+    /// card than the one it was aimed at.
     pub fn toggle_card(&self, identity: &str) {
+        let was_open = self.view().card(identity).is_some_and(|c| c.open);
+        self.click_card(identity);
+        let wanted = if was_open {
+            "closed"
+        } else {
+            "open, its miners read"
+        };
+        self.wait_until(&format!("{identity}'s card {wanted}"), CARD_SETTLE, |v| {
+            v.card(identity).is_some_and(|c| {
+                c.open != was_open && (!c.open || c.note.as_deref() != Some(LOADING_NOTE))
+            })
+        });
+    }
+
+    /// Clicks the summary line of `identity`'s card and returns at once,
+    /// for a test that looks at the card while its miners are being read.
+    pub fn click_card(&self, identity: &str) {
         self.browser
             .click(&format!(r#".jdc[data-identity="{identity}"] summary"#));
     }
