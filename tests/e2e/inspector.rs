@@ -734,6 +734,16 @@ fn a_thousand_jdcs_over_fifty_vendors_render_with_the_top_vendors_charted() {
         ("1000", "2000")
     );
     assert_eq!(view.jdcs.len(), MANY_JDCS);
+    // Cards far below the fold read as a user who scrolls to them sees them.
+    let last = view.jdcs.last().unwrap();
+    assert_eq!(
+        (last.identity.as_str(), last.hash_rate.as_str()),
+        ("bc1qscale0999", "100 TH/s")
+    );
+    assert!(
+        view.jdcs.iter().all(|c| !c.hash_rate.is_empty()),
+        "a card's hash rate read empty"
+    );
 
     // The first render, timed in the page against the answer it rendered.
     let timing = browser.run(

@@ -128,7 +128,7 @@ impl<'b> AgentsPanel<'b> {
 
     /// What the panel shows right now; `None` when it is not shown.
     pub fn view(&self) -> Option<AgentsView> {
-        let value = self.browser.run(READ_POOL, json!([]));
+        let value = self.browser.read(READ_POOL, json!([]));
         serde_json::from_value(value.clone())
             .unwrap_or_else(|e| panic!("unexpected panel shape ({e}): {value:#}"))
     }

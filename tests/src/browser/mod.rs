@@ -204,6 +204,30 @@ impl Browser {
         )
     }
 
+    /// Runs `script` like [`Browser::run`], with every element laid out as
+    /// if `content-visibility: auto` were not set, and the page handed back
+    /// as it was before the next frame.
+    ///
+    /// The inspector's cards skip their rendering until a frame has found
+    /// them on screen: read before that frame (a card the last poll just
+    /// added) or while off screen, a card's `innerText` is "" though it is
+    /// visible and its text is in the DOM. Reads that go by rendered text
+    /// go through here, so what they see is what a user scrolling to the
+    /// card sees. (A constructed sheet, as the page's CSP refuses inline
+    /// `<style>`.)
+    pub fn read(&self, script: &str, args: Value) -> Value {
+        self.run(
+            &format!(
+                "const before = document.adoptedStyleSheets;
+                 const laidOut = new CSSStyleSheet();
+                 laidOut.replaceSync('* {{ content-visibility: visible !important; }}');
+                 document.adoptedStyleSheets = [...before, laidOut];
+                 try {{ {script} \n}} finally {{ document.adoptedStyleSheets = before; }}"
+            ),
+            args,
+        )
+    }
+
     /// Resizes the window (the viewport follows in headless mode).
     pub fn set_window(&self, width: u32, height: u32) {
         self.session_call(
@@ -435,7 +459,7 @@ impl<'b> InspectorPage<'b> {
 
     /// What the page shows right now.
     pub fn view(&self) -> View {
-        let value = self.browser.run(READ_VIEW, json!([]));
+        let value = self.browser.read(READ_VIEW, json!([]));
         serde_json::from_value(value.clone())
             .unwrap_or_else(|e| panic!("unexpected page shape ({e}): {value:#}"))
     }
@@ -500,7 +524,7 @@ impl<'b> InspectorPage<'b> {
     /// The `aria-label` of cell `column` in the row of `identity`'s open
     /// table whose worker ends with `worker_suffix`.
     pub fn cell_label(&self, identity: &str, worker_suffix: &str, column: usize) -> Option<String> {
-        let label = self.browser.run(
+        let label = self.browser.read(
             "const [id, suffix, col] = arguments;
              const card = document.querySelector(`.jdc[data-identity=\"${id}\"]`);
              const row = [...card.querySelectorAll('tbody tr')]
