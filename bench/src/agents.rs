@@ -9,7 +9,7 @@ use dmr_shared::agents::AGENTS_CACHE_SECS;
 use dmr_shared::api::AGENTS_PATH;
 use serde_json::{json, Value};
 
-use dmr_tests::{events, Worker, LOG_WAIT};
+use dmr_tests::{reads_of, Worker, LOG_WAIT};
 
 /// Cached reads measured after the cold one.
 const CACHED_READS: usize = 3;
@@ -21,16 +21,8 @@ struct Read {
     log: Value,
 }
 
-/// The `agents` read log lines so far.
-fn agent_reads(text: &str) -> Vec<Value> {
-    events(text, "read")
-        .into_iter()
-        .filter(|v| v["view"] == "agents")
-        .collect()
-}
-
 fn read(worker: &Worker, agent: &ureq::Agent) -> Read {
-    let before = agent_reads(&worker.log_text()).len();
+    let before = reads_of(&worker.log_text(), "agents").len();
     let started = Instant::now();
     let mut response = agent
         .get(worker.url(AGENTS_PATH))
@@ -50,7 +42,11 @@ fn read(worker: &Worker, agent: &ureq::Agent) -> Read {
         .expect("body");
     let ms = started.elapsed().as_secs_f64() * 1000.0;
     assert_eq!(status, 200, "GET /api/agents: {body}");
-    let reads = worker.await_log(LOG_WAIT, agent_reads, |reads| reads.len() > before);
+    let reads = worker.await_log(
+        LOG_WAIT,
+        |log| reads_of(log, "agents"),
+        |reads| reads.len() > before,
+    );
     let log = reads.last().cloned().unwrap_or(Value::Null);
     Read { age, ms, log }
 }

@@ -42,7 +42,7 @@ use std::time::{Duration, Instant};
 use dmr_bench::side_by_side::{self, settled_log};
 use dmr_shared::api::{JDCS_PATH, REPORTS_PATH};
 use dmr_shared::{JdcSummary, Miner, Report, StoredReport};
-use dmr_tests::{events, repo_root, Options, Worker};
+use dmr_tests::{reads_of, repo_root, Options, Worker};
 use serde_json::{json, Value};
 
 const CLIENT_ROWS: usize = 100_000;
@@ -155,10 +155,8 @@ fn seed_file(dir: &std::path::Path) -> std::path::PathBuf {
 
 /// The last `read` log line's KV operations for `view`.
 fn read_operations(text: &str, view: &str) -> Option<u64> {
-    events(text, "read")
-        .into_iter()
-        .rev()
-        .find(|v| v["view"] == view)
+    reads_of(text, view)
+        .last()
         .and_then(|v| v["kvOperations"].as_u64())
 }
 

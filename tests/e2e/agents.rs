@@ -17,7 +17,7 @@ use dmr_shared::JDC_USER_AGENT;
 use dmr_tests::browser::agents::{AgentsPanel, AgentsView};
 use dmr_tests::browser::{Browser, InspectorPage};
 use dmr_tests::{
-    events, miner, repo_root, report, while_no_name_is_live, Options, Worker, LOG_WAIT,
+    miner, reads_of, repo_root, report, while_no_name_is_live, Options, Worker, LOG_WAIT,
 };
 use serde_json::{json, Value};
 
@@ -154,16 +154,7 @@ fn get(worker: &Worker, path: &str, token: Option<&str>) -> Got {
 /// The Worker's log lines for reads of this view, once `done` accepts them
 /// or after [`LOG_WAIT`].
 fn agent_reads_until(worker: &Worker, done: impl Fn(&[Value]) -> bool) -> Vec<Value> {
-    worker.await_log(
-        LOG_WAIT,
-        |log| {
-            events(log, "read")
-                .into_iter()
-                .filter(|v| v["view"] == "agents")
-                .collect::<Vec<_>>()
-        },
-        |reads| done(reads),
-    )
+    worker.await_log(LOG_WAIT, |log| reads_of(log, "agents"), |reads| done(reads))
 }
 
 /// The log lines for reads of this view, once there are at least `count`.

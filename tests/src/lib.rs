@@ -167,6 +167,15 @@ pub fn events(log: &str, event: &str) -> Vec<Value> {
         .collect()
 }
 
+/// The Worker's `read` log lines in `log` for reads of `view` (`jdcs`,
+/// `agents`, ...), parsed.
+pub fn reads_of(log: &str, view: &str) -> Vec<Value> {
+    events(log, "read")
+        .into_iter()
+        .filter(|v| v["view"] == view)
+        .collect()
+}
+
 /// An HTTP answer: status, headers that tests look at, and the body.
 #[derive(Debug)]
 pub struct Reply {
